@@ -1,0 +1,202 @@
+// Contracts shared by the emulator's parts: the scenario that seeds it, the routes that
+// resource providers register, and the pieces (CA, PostgreSQL, Lookup) they plug together.
+
+/** How long Azure takes for each change; tests use milliseconds, the demo seconds. */
+export interface Delays {
+  /** A new managed private endpoint stays `Provisioning` this long, then `Succeeded`. */
+  endpointProvisioningMs: number
+  /** After `Succeeded`, the Pending connection appears on the server after this long. */
+  connectionAppearsMs: number
+  /** The approve/reject PUT on the server is an LRO that runs this long. */
+  connectionUpdateMs: number
+  /** An approval on the server reaches the factory's view of the endpoint after this long. */
+  approvalDiscoveryMs: number
+  /** DELETE of a managed private endpoint: it stays listed (`Deleting`) this long. */
+  endpointDeletionMs: number
+  /** A pipeline run stays `Queued` this long before the activity starts. */
+  pipelineQueuedMs: number
+  /** A Lookup that cannot reach the server (network blocked) fails after this long. */
+  blockedNetworkTimeoutMs: number
+  /** Lifetime of an emulated GitHub OIDC token, in seconds. */
+  oidcTokenLifetimeSeconds: number
+  /** Lifetime of an access token issued by the emulated Entra ID, in seconds. */
+  accessTokenLifetimeSeconds: number
+}
+
+/** A role assignment: the principal may perform `actions` (ARM wildcards allowed) at `scope` and below. */
+export interface RoleAssignment {
+  scope: string
+  /** A built-in role name ('Owner' | 'Contributor' | 'Reader' | 'Data Factory Contributor') or omitted when `actions` is given. */
+  role?: string
+  /** ARM actions such as 'Microsoft.DataFactory/factories/*' or '*\/read'. */
+  actions?: string[]
+  notActions?: string[]
+}
+
+/** A federated credential: which GitHub OIDC tokens this app accepts as a client assertion. */
+export interface FederatedCredential {
+  issuer: string
+  subject: string
+  audience: string
+}
+
+export interface PrincipalSeed {
+  displayName: string
+  clientId: string
+  objectId: string
+  clientSecret?: string
+  federatedCredentials?: FederatedCredential[]
+  roles: RoleAssignment[]
+}
+
+export interface IntegrationRuntimeSeed {
+  name: string
+  /** The managed virtual network this runtime runs in; omitted = a public Azure IR. */
+  managedVirtualNetwork?: string
+}
+
+export interface FactorySeed {
+  subscriptionId: string
+  resourceGroup: string
+  name: string
+  location: string
+  /** The managed virtual network's name (normally 'default'); omitted = no managed VNet. */
+  managedVirtualNetwork?: string
+  integrationRuntimes: IntegrationRuntimeSeed[]
+  /** Linked services that already exist (for example an AzureKeyVault one), by name → full resource body. */
+  linkedServices?: Record<string, unknown>
+  datasets?: Record<string, unknown>
+  pipelines?: Record<string, unknown>
+  /** Managed private endpoints that already exist, as the factory would list them. */
+  managedPrivateEndpoints?: { name: string; privateLinkResourceId: string; groupId: string; connectionState?: string }[]
+  /** The PostgreSQL role that the factory's system-assigned identity maps to (passwordless sign-in). */
+  identityPostgresRole?: string
+}
+
+/** A connection on the server that someone else's endpoint made (so matching is tested). */
+export interface ForeignConnectionSeed {
+  /** Full id of the private endpoint, e.g. /subscriptions/<msft>/resourceGroups/x/providers/Microsoft.Network/privateEndpoints/otherfactory.pe */
+  privateEndpointId: string
+  status: 'Pending' | 'Approved' | 'Rejected' | 'Disconnected'
+  description?: string
+}
+
+export interface ServerSeed {
+  subscriptionId: string
+  resourceGroup: string
+  name: string
+  location: string
+  /** Defaults to `<name>.postgres.database.azure.com`. */
+  fullyQualifiedDomainName?: string
+  /** Defaults to 'Ready'. */
+  state?: string
+  /** Set = VNet-integrated (private access) server: Private Link is impossible. */
+  delegatedSubnetResourceId?: string
+  /** Databases and roles created in the real PostgreSQL that stands for this server. */
+  databases: string[]
+  roles: { name: string; password: string }[]
+  connections?: ForeignConnectionSeed[]
+}
+
+export interface KeyVaultSecretSeed {
+  /** The vault's base URL as an AzureKeyVault linked service's `baseUrl` names it. */
+  vaultBaseUrl: string
+  name: string
+  value: string
+  /** Defaults to a generated version id; the newest version is served when a reference names none. */
+  version?: string
+}
+
+export interface Scenario {
+  tenantId: string
+  subscriptions: { id: string; displayName: string; resourceGroups: { name: string; location: string }[] }[]
+  principals: PrincipalSeed[]
+  factories: FactorySeed[]
+  servers: ServerSeed[]
+  keyVaultSecrets?: KeyVaultSecretSeed[]
+  delays?: Partial<Delays>
+}
+
+// ---- HTTP routing between the platform (server, identity, RBAC, admin) and the resource providers ----
+
+export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'DELETE' | 'PATCH'
+
+export interface Caller {
+  objectId: string
+  clientId: string
+}
+
+export interface EmuRequest {
+  method: HttpMethod
+  /** Path without the query string, as sent. */
+  path: string
+  /** Named segments of the route pattern, as sent (case kept). */
+  params: Record<string, string>
+  query: URLSearchParams
+  headers: Record<string, string | string[] | undefined>
+  /** Parsed JSON body, or undefined. */
+  body: unknown
+  /** Set on every Resource Manager route: the token's principal. */
+  caller?: Caller
+}
+
+export interface EmuResponse {
+  status: number
+  body?: unknown
+  headers?: Record<string, string>
+}
+
+export interface Route {
+  method: HttpMethod
+  /** Path pattern; `:name` matches one segment; matched case-insensitively as ARM does. */
+  pattern: string
+  /** Accepted api-versions; a request with another answers 400 like ARM. Omitted = no api-version check. */
+  apiVersions?: string[]
+  /**
+   * The RBAC action the caller must hold at the request's scope (the path up to the resource), e.g.
+   * 'Microsoft.DataFactory/factories/managedVirtualNetworks/managedPrivateEndpoints/write'.
+   * Omitted = the route needs no Resource Manager token (identity endpoints, admin API).
+   */
+  permission?: string
+  handle(req: EmuRequest): EmuResponse | Promise<EmuResponse>
+}
+
+// ---- Pieces the providers use ----
+
+export interface IssuedCertificate {
+  certPem: string
+  keyPem: string
+}
+
+export interface CertificateAuthority {
+  /** PEM of the CA certificate; clients trust it through NODE_EXTRA_CA_CERTS. */
+  certPem: string
+  /** Path of a file holding certPem. */
+  certFile: string
+  /** A server certificate for these DNS names and IP addresses, signed by this CA. */
+  issue(dnsNames: string[], ipAddresses?: string[]): Promise<IssuedCertificate>
+}
+
+/** Where the real PostgreSQL that stands for a Flexible Server listens (the "private network"). */
+export interface PostgresAddress {
+  host: string
+  port: number
+}
+
+export interface LookupRequest {
+  /** Where to connect (the real cluster), and the name to verify the certificate against (the FQDN). */
+  address: PostgresAddress
+  serverName: string
+  database: string
+  user: string
+  password: string
+  /** The linked service's sslMode: 3 require, 4 verify-ca, 5 verify-full (0–2 are refused by the action). */
+  sslMode: number
+  query: string
+  caPem: string
+  timeoutMs: number
+}
+
+export type LookupResult =
+  | { ok: true; firstRow: Record<string, unknown> }
+  | { ok: false; errorCode: string; message: string }
