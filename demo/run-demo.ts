@@ -1,0 +1,45 @@
+// `npm run demo`: the whole job against the local Azure, as a runner would run it, in under a minute.
+import { demoScenario, startEmulator } from '../emulator/index.js'
+import { runAction } from '../runner/index.js'
+
+const scenario = demoScenario()
+const factory = scenario.factories[0]
+const server = scenario.servers[0]
+const principal = scenario.principals[0]
+const role = server.roles[0]
+
+console.log('Starting the local Azure (Resource Manager, Entra ID, GitHub OIDC) and a real PostgreSQL…')
+const emulator = await startEmulator({ scenario, postgres: true })
+let exitCode = 1
+try {
+  console.log(`Local Azure at ${emulator.url}; running dist/index.js as a GitHub runner would.\n`)
+  const result = await runAction({
+    inputs: {
+      'client-id': principal.clientId,
+      'tenant-id': scenario.tenantId,
+      'subscription-id': factory.subscriptionId,
+      'resource-group': factory.resourceGroup,
+      'factory-name': factory.name,
+      'server-name': server.name,
+      database: server.databases[0],
+      username: role.name,
+      password: role.password,
+      'resource-manager-endpoint': emulator.url,
+      'authority-host': emulator.url,
+      'poll-interval': '2s'
+    },
+    // GitHub OIDC: the runner's token request variables, served by the emulator.
+    env: emulator.env,
+    onStdout: (chunk) => process.stdout.write(chunk)
+  })
+  process.stderr.write(result.stderr)
+  console.log('\n── Outputs ──')
+  for (const [name, value] of Object.entries(result.outputs)) console.log(`${name}: ${value}`)
+  console.log('\n── Job summary ──')
+  console.log(result.summary)
+  console.log(`Action finished in ${(result.durationMs / 1000).toFixed(1)} s with exit code ${result.exitCode}.`)
+  exitCode = result.exitCode ?? 1
+} finally {
+  await emulator.stop()
+}
+process.exit(exitCode)

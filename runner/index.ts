@@ -1,0 +1,162 @@
+// Runs the bundled action the way a GitHub runner runs a node action: a child process with
+// INPUT_* variables and the runner's command files, so the demo, the end-to-end suite and the
+// benchmarks all exercise exactly what users get.
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+
+/** The Node 24 binary from the `node` npm package (what `runs.using: node24` gives), else this one. */
+export function runnerNodeBinary(): string {
+  const node24 = path.join(repositoryRoot, 'node_modules', 'node', 'bin', 'node')
+  return existsSync(node24) ? node24 : process.execPath
+}
+
+export interface ActionRun {
+  /** Inputs by their action.yml names (hyphens kept). */
+  inputs: Record<string, string>
+  /** Extra environment: NODE_EXTRA_CA_CERTS, ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN, … */
+  env?: Record<string, string>
+  /** The node binary to run the action with; defaults to runnerNodeBinary(). */
+  node?: string
+  /** The action's entry point; defaults to the committed bundle. */
+  entry?: string
+  /** Options for node itself, before the entry point (e.g. `--import` of a probe). */
+  nodeOptions?: string[]
+  /** Kill the action after this long (a bound, not an expectation). */
+  killAfterMs?: number
+  /** Send SIGINT after this long, as a runner does when a workflow is cancelled. */
+  cancelAfterMs?: number
+  /** Called with each chunk of stdout as it arrives. */
+  onStdout?: (chunk: string) => void
+}
+
+export interface ActionResult {
+  exitCode: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+  outputs: Record<string, string>
+  summary: string
+  /** Raw GITHUB_OUTPUT file, for assertions that no secret reached it. */
+  outputFile: string
+  durationMs: number
+}
+
+/** Parses the GITHUB_OUTPUT file format (`name<<delimiter` … `delimiter`, or `name=value`). */
+export function parseOutputFile(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {}
+  const lines = text.split('\n')
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index]
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line)
+    if (heredoc) {
+      const [, name, delimiter] = heredoc
+      const end = lines.indexOf(delimiter, index + 1)
+      if (end === -1) throw new Error(`GITHUB_OUTPUT: no closing delimiter for ${name}`)
+      outputs[name] = lines.slice(index + 1, end).join('\n')
+      index = end
+    } else if (line.includes('=')) {
+      const at = line.indexOf('=')
+      outputs[line.slice(0, at)] = line.slice(at + 1)
+    }
+  }
+  return outputs
+}
+
+/** The variables a runner gives every step, pointing at fresh command files in `dir`. */
+function runnerEnvironment(dir: string): Record<string, string> {
+  return {
+    GITHUB_ACTIONS: 'true',
+    CI: 'true',
+    GITHUB_OUTPUT: path.join(dir, 'output'),
+    GITHUB_STEP_SUMMARY: path.join(dir, 'summary.md'),
+    GITHUB_STATE: path.join(dir, 'state'),
+    GITHUB_ENV: path.join(dir, 'env'),
+    GITHUB_PATH: path.join(dir, 'path'),
+    RUNNER_TEMP: dir,
+    RUNNER_OS: 'Linux',
+    GITHUB_REPOSITORY: 'octo-org/octo-repo',
+    GITHUB_REPOSITORY_OWNER: 'octo-org',
+    GITHUB_RUN_ID: '4242424242',
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_RUN_NUMBER: '17',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_API_URL: 'https://api.github.com',
+    GITHUB_WORKFLOW: 'connect-adf-to-postgres',
+    GITHUB_JOB: 'connect',
+    GITHUB_ACTOR: 'octocat',
+    GITHUB_EVENT_NAME: 'workflow_dispatch',
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
+    GITHUB_WORKSPACE: dir
+  }
+}
+
+/** Runs the action once and collects everything a runner would show. */
+export async function runAction(run: ActionRun): Promise<ActionResult> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'adf-pg-runner-'))
+  try {
+    const runnerEnv = runnerEnvironment(dir)
+    await Promise.all(
+      ['GITHUB_OUTPUT', 'GITHUB_STEP_SUMMARY', 'GITHUB_STATE', 'GITHUB_ENV', 'GITHUB_PATH'].map(
+        (name) => writeFile(runnerEnv[name], '')
+      )
+    )
+    const inputEnv = Object.fromEntries(
+      Object.entries(run.inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value])
+    )
+    // Only what a runner passes: no inherited INPUT_*, tokens or proxies from this process.
+    const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, LANG: 'C.UTF-8' }
+    const env = { ...baseEnv, ...runnerEnv, ...inputEnv, ...run.env }
+    const started = performance.now()
+    const child = spawn(
+      run.node ?? runnerNodeBinary(),
+      [...(run.nodeOptions ?? []), run.entry ?? path.join(repositoryRoot, 'dist', 'index.js')],
+      {
+        env,
+        cwd: dir,
+        stdio: ['ignore', 'pipe', 'pipe']
+      }
+    )
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk
+      run.onStdout?.(chunk)
+    })
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    const timers = [
+      setTimeout(() => child.kill('SIGKILL'), run.killAfterMs ?? 120_000),
+      ...(run.cancelAfterMs === undefined
+        ? []
+        : [setTimeout(() => child.kill('SIGINT'), run.cancelAfterMs)])
+    ]
+    const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>(
+      (resolve, reject) => {
+        child.on('error', reject)
+        child.on('close', (code, sig) => resolve([code, sig]))
+      }
+    )
+    timers.forEach(clearTimeout)
+    const durationMs = performance.now() - started
+    const outputFile = await readFile(runnerEnv.GITHUB_OUTPUT, 'utf8')
+    const summary = await readFile(runnerEnv.GITHUB_STEP_SUMMARY, 'utf8')
+    return {
+      exitCode,
+      signal,
+      stdout,
+      stderr,
+      outputs: parseOutputFile(outputFile),
+      summary,
+      outputFile,
+      durationMs
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
