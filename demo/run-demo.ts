@@ -2,13 +2,29 @@
 import { demoScenario, startEmulator } from '../emulator/index.js'
 import { runAction } from '../runner/index.js'
 
+/** Shows the action's stdout as a runner's log does: masks and debug lines hidden, annotations labelled. */
+function asRunnerLog(chunk: string): string {
+  return chunk
+    .split('\n')
+    .filter((line) => !line.startsWith('::add-mask::') && !line.startsWith('::debug::'))
+    .map((line) =>
+      line.replace(
+        /^::(error|warning|notice)[^:]*::/,
+        (_, level: string) => `${level.toUpperCase()}: `
+      )
+    )
+    .join('\n')
+}
+
 const scenario = demoScenario()
 const factory = scenario.factories[0]
 const server = scenario.servers[0]
 const principal = scenario.principals[0]
 const role = server.roles[0]
 
-console.log('Starting the local Azure (Resource Manager, Entra ID, GitHub OIDC) and a real PostgreSQL…')
+console.log(
+  'Starting the local Azure (Resource Manager, Entra ID, GitHub OIDC) and a real PostgreSQL…'
+)
 const emulator = await startEmulator({ scenario, postgres: true })
 let exitCode = 1
 try {
@@ -30,14 +46,16 @@ try {
     },
     // GitHub OIDC: the runner's token request variables, served by the emulator.
     env: emulator.env,
-    onStdout: (chunk) => process.stdout.write(chunk)
+    onStdout: (chunk) => process.stdout.write(asRunnerLog(chunk))
   })
   process.stderr.write(result.stderr)
   console.log('\n── Outputs ──')
   for (const [name, value] of Object.entries(result.outputs)) console.log(`${name}: ${value}`)
   console.log('\n── Job summary ──')
   console.log(result.summary)
-  console.log(`Action finished in ${(result.durationMs / 1000).toFixed(1)} s with exit code ${result.exitCode}.`)
+  console.log(
+    `Action finished in ${(result.durationMs / 1000).toFixed(1)} s with exit code ${result.exitCode}.`
+  )
   exitCode = result.exitCode ?? 1
 } finally {
   await emulator.stop()

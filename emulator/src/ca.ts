@@ -6,8 +6,9 @@ import 'reflect-metadata' // @peculiar/x509's dependency injection needs it load
 import * as x509 from '@peculiar/x509'
 import type { CertificateAuthority, IssuedCertificate } from './types.js'
 
-const crypto = webcrypto as unknown as Crypto
-x509.cryptoProvider.set(crypto)
+const crypto = webcrypto
+// x509's typings name the DOM `Crypto` type, which Node's webcrypto implements.
+x509.cryptoProvider.set(crypto as never)
 
 const keyAlgorithm = {
   name: 'ECDSA',
@@ -21,7 +22,7 @@ function serialNumber(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex')
 }
 
-async function privateKeyPem(key: CryptoKey): Promise<string> {
+async function privateKeyPem(key: webcrypto.CryptoKey): Promise<string> {
   const der = Buffer.from(await crypto.subtle.exportKey('pkcs8', key))
   const body = der.toString('base64').replace(/(.{64})/g, '$1\n')
   return `-----BEGIN PRIVATE KEY-----\n${body.trimEnd()}\n-----END PRIVATE KEY-----\n`
@@ -42,7 +43,10 @@ export async function createCertificateAuthority(dir: string): Promise<Certifica
     keys: caKeys,
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+        true
+      ),
       await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey)
     ]
   })

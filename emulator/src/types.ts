@@ -34,7 +34,11 @@ export interface RoleAssignment {
 }
 
 /** A federated credential: which GitHub OIDC tokens this app accepts as a client assertion. */
+/** Stands for the emulator's URL (known only once it listens) in a scenario, e.g. `{emulator}/github-oidc`. */
+export const emulatorUrlPlaceholder = '{emulator}'
+
 export interface FederatedCredential {
+  /** The GitHub issuer is `{emulator}/github-oidc` (see emulatorUrlPlaceholder). */
   issuer: string
   subject: string
   audience: string
@@ -68,7 +72,12 @@ export interface FactorySeed {
   datasets?: Record<string, unknown>
   pipelines?: Record<string, unknown>
   /** Managed private endpoints that already exist, as the factory would list them. */
-  managedPrivateEndpoints?: { name: string; privateLinkResourceId: string; groupId: string; connectionState?: string }[]
+  managedPrivateEndpoints?: {
+    name: string
+    privateLinkResourceId: string
+    groupId: string
+    connectionState?: string
+  }[]
   /** The PostgreSQL role that the factory's system-assigned identity maps to (passwordless sign-in). */
   identityPostgresRole?: string
 }
@@ -92,6 +101,8 @@ export interface ServerSeed {
   state?: string
   /** Set = VNet-integrated (private access) server: Private Link is impossible. */
   delegatedSubnetResourceId?: string
+  /** Defaults to 'Enabled' (always 'Disabled' for a VNet-integrated server). */
+  publicNetworkAccess?: 'Enabled' | 'Disabled'
   /** Databases and roles created in the real PostgreSQL that stands for this server. */
   databases: string[]
   roles: { name: string; password: string }[]
@@ -107,9 +118,24 @@ export interface KeyVaultSecretSeed {
   version?: string
 }
 
+/** The workflow run whose GitHub OIDC tokens the emulator issues (subject `repo:<repository>:ref:<ref>`). */
+export interface GitHubRunSeed {
+  /** Defaults to 'octo-org/octo-repo'. */
+  repository?: string
+  /** Defaults to 'refs/heads/main'. */
+  ref?: string
+  /** Set = the job runs in this environment: subject `repo:<repository>:environment:<environment>`. */
+  environment?: string
+}
+
 export interface Scenario {
   tenantId: string
-  subscriptions: { id: string; displayName: string; resourceGroups: { name: string; location: string }[] }[]
+  github?: GitHubRunSeed
+  subscriptions: {
+    id: string
+    displayName: string
+    resourceGroups: { name: string; location: string }[]
+  }[]
   principals: PrincipalSeed[]
   factories: FactorySeed[]
   servers: ServerSeed[]
@@ -134,7 +160,7 @@ export interface EmuRequest {
   params: Record<string, string>
   query: URLSearchParams
   headers: Record<string, string | string[] | undefined>
-  /** Parsed JSON body, or undefined. */
+  /** Parsed JSON body; a form post (the token endpoints) as a Record<string, string>; or undefined. */
   body: unknown
   /** Set on every Resource Manager route: the token's principal. */
   caller?: Caller
@@ -158,6 +184,8 @@ export interface Route {
    * Omitted = the route needs no Resource Manager token (identity endpoints, admin API).
    */
   permission?: string
+  /** Needs a valid Resource Manager token but no RBAC action (GET /subscriptions lists what the caller sees). */
+  authenticated?: boolean
   handle(req: EmuRequest): EmuResponse | Promise<EmuResponse>
 }
 

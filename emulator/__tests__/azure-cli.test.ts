@@ -1,0 +1,84 @@
+// The seed document's own command, `az resource create --id …/managedPrivateEndpoints/<name>`, run by the
+// real Azure CLI against the emulator, creates the endpoint there.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { execFileSync } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import {
+  azureCli,
+  azureCliLogin,
+  basicIds,
+  basicScenario,
+  startEmulator,
+  type RunningEmulator
+} from '../index.js'
+
+function azureCliInstalled(): boolean {
+  try {
+    execFileSync('az', ['version'], { stdio: 'ignore', timeout: 60_000 })
+    return true
+  } catch {
+    return false
+  }
+}
+
+const installed = azureCliInstalled()
+if (!installed) {
+  console.warn('Skipping the Azure CLI test: `az` is not installed (apt-get install azure-cli).')
+}
+
+const describeWithAzureCli = installed ? describe : describe.skip
+
+describeWithAzureCli('Azure CLI against the emulator', () => {
+  let emulator: RunningEmulator
+  let configDir: string
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ scenario: basicScenario(), postgres: false })
+    configDir = await mkdtemp(path.join(os.tmpdir(), 'adf-pg-az-'))
+  })
+
+  afterAll(async () => {
+    await emulator?.stop()
+    if (configDir) await rm(configDir, { recursive: true, force: true })
+  })
+
+  it('creates the managed private endpoint with `az resource create --id`', async () => {
+    const env = await azureCliLogin(emulator, configDir)
+    const { subscriptionId, resourceGroup, factoryName, serverName } = basicIds
+    const serverId = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${serverName}`
+    const endpointId = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.DataFactory/factories/${factoryName}/managedVirtualNetworks/default/managedPrivateEndpoints/from-az-cli`
+    const properties = JSON.stringify({
+      privateLinkResourceId: serverId,
+      groupId: 'postgresqlServer'
+    })
+
+    const created = await azureCli(env, [
+      'resource',
+      'create',
+      '--id',
+      endpointId,
+      '--properties',
+      properties
+    ])
+
+    expect(created.stderr).toBe('')
+    expect(created.exitCode).toBe(0)
+    expect(JSON.parse(created.stdout)).toMatchObject({
+      id: endpointId,
+      properties: {
+        privateLinkResourceId: serverId,
+        groupId: 'postgresqlServer',
+        provisioningState: 'Succeeded'
+      }
+    })
+    expect(JSON.stringify(emulator.admin.snapshot())).toContain(endpointId)
+    const put = emulator.admin.requestLog().find((entry) => entry.method === 'PUT')
+    expect(put).toMatchObject({
+      caller: emulator.principals[0].clientId,
+      query: { 'api-version': '2018-06-01' },
+      requestBody: { properties: { privateLinkResourceId: serverId, groupId: 'postgresqlServer' } }
+    })
+  }, 120_000)
+})

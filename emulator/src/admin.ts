@@ -1,0 +1,331 @@
+// The emulator's own control surface (no Azure API has it): a DBA's approvals, fault injection,
+// the request log, state snapshots and reset; as an in-process client and under /_emulator/.
+import type { AccessTokenOptions, GithubTokenOptions } from './identity.js'
+import type {
+  EmuRequest,
+  EmuResponse,
+  HttpMethod,
+  RoleAssignment,
+  Route,
+  Scenario
+} from './types.js'
+
+export type FaultKind = 'throttle' | 'server-error' | 'unavailable' | 'drop-connection' | 'delay'
+
+export interface FaultSpec {
+  kind: FaultKind
+  /** Regular expression (case-insensitive) tested against the request path. */
+  path: string
+  /** Only this method; omitted = any. */
+  method?: HttpMethod
+  /** Hit the next N matching requests (default 1 when `rate` is not given). */
+  count?: number
+  /** Hit this fraction (0–1] of matching requests, spread evenly, until cleared. */
+  rate?: number
+  /** For 'throttle' (default 1) and 'unavailable': the Retry-After header, in seconds. */
+  retryAfterSeconds?: number
+  /** For 'delay': how long to hold the request before it proceeds. */
+  delayMs?: number
+}
+
+export interface ActiveFault extends FaultSpec {
+  id: number
+  hits: number
+}
+
+export interface RequestLogEntry {
+  seq: number
+  time: string
+  method: string
+  path: string
+  query: Record<string, string>
+  /** 0 when the connection was dropped on purpose. */
+  status: number
+  durationMs: number
+  /** The client id of the caller (from its token, or the one a token request names). */
+  caller?: string
+  fault?: FaultKind
+  requestHeaders: Record<string, string>
+  requestBody?: unknown
+  responseBody?: unknown
+}
+
+export type ConnectionAction = 'approve' | 'reject' | 'disconnect'
+
+/** Which server-side connection: by its name, or by the managed private endpoint that made it. */
+export interface ConnectionSelector {
+  /** The server's name or full resource id. */
+  server: string
+  connectionName?: string
+  /** The managed private endpoint's name (matches `<factory>.<name>` and `<name>` endpoint ids). */
+  privateEndpointName?: string
+  /** Narrows `privateEndpointName` to this factory's endpoint. */
+  factoryName?: string
+  description?: string
+}
+
+export interface EmulatorAdmin {
+  approve(selector: ConnectionSelector): unknown
+  reject(selector: ConnectionSelector): unknown
+  disconnect(selector: ConnectionSelector): unknown
+  listConnections(server: string): unknown[]
+  injectFault(spec: FaultSpec): ActiveFault
+  faults(): ActiveFault[]
+  clearFaults(): void
+  requestLog(options?: { since?: number }): RequestLogEntry[]
+  clearRequestLog(): void
+  snapshot(): unknown
+  /** Re-seeds everything from the scenario; clears faults and the request log. */
+  reset(): Promise<void>
+  /** Replaces a principal's role assignments, as an administrator would in the portal. */
+  setRoles(clientId: string, roles: RoleAssignment[]): void
+  /** A GitHub OIDC token with chosen claims (other subjects, expired ones). */
+  issueGithubToken(options: GithubTokenOptions): Promise<string>
+  /** A Resource Manager token for this principal with chosen audience or lifetime (expired ones). */
+  issueAccessToken(clientId: string, options?: AccessTokenOptions): Promise<string>
+}
+
+/** A refusal of an admin request, answered with its status over HTTP. */
+export class AdminError extends Error {
+  constructor(
+    readonly status: number,
+    message: string
+  ) {
+    super(message)
+  }
+}
+
+export class FaultInjector {
+  private active: (ActiveFault & { pattern: RegExp; credit: number })[] = []
+  private nextId = 1
+
+  add(spec: FaultSpec): ActiveFault {
+    if (spec.rate !== undefined && !(spec.rate > 0 && spec.rate <= 1)) {
+      throw new AdminError(400, 'rate must be in (0, 1]')
+    }
+    const fault = {
+      ...spec,
+      id: this.nextId++,
+      hits: 0,
+      pattern: new RegExp(spec.path, 'i'),
+      credit: 0
+    }
+    this.active.push(fault)
+    return this.describe(fault)
+  }
+
+  list(): ActiveFault[] {
+    return this.active.map((fault) => this.describe(fault))
+  }
+
+  clear(): void {
+    this.active = []
+  }
+
+  /** The fault that applies to this request, if any, counting it as used. */
+  take(method: string, path: string): ActiveFault | undefined {
+    for (const fault of this.active) {
+      if ((fault.method && fault.method !== method) || !fault.pattern.test(path)) continue
+      if (fault.rate !== undefined) {
+        fault.credit += fault.rate
+        if (fault.credit < 1) continue
+        fault.credit -= 1
+      }
+      fault.hits++
+      if (fault.rate === undefined && fault.hits >= (fault.count ?? 1)) {
+        this.active = this.active.filter((other) => other !== fault)
+      }
+      return this.describe(fault)
+    }
+    return undefined
+  }
+
+  private describe(fault: ActiveFault & { pattern: RegExp; credit: number }): ActiveFault {
+    const { pattern: _pattern, credit: _credit, ...described } = fault
+    return described
+  }
+}
+
+const maxLogEntries = 5000
+
+export class RequestLog {
+  private entries: RequestLogEntry[] = []
+  private nextSeq = 1
+
+  record(entry: Omit<RequestLogEntry, 'seq'>): void {
+    this.entries.push({ seq: this.nextSeq++, ...entry })
+    if (this.entries.length > maxLogEntries)
+      this.entries.splice(0, this.entries.length - maxLogEntries)
+  }
+
+  list(since = 0): RequestLogEntry[] {
+    return this.entries.filter((entry) => entry.seq > since)
+  }
+
+  clear(): void {
+    this.entries = []
+  }
+}
+
+const secretKeys = new Set([
+  'password',
+  'client_secret',
+  'client_assertion',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'authorization'
+])
+const jwtPattern = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/g
+const connectionStringPassword = /((?:password|pwd)\s*=\s*)[^;]*/gi
+export const redacted = '***'
+
+/** Every secret the scenario holds, so they are removed wherever they show up (headers, bodies, queries). */
+export function scenarioSecrets(scenario: Scenario): string[] {
+  return [
+    ...scenario.principals.flatMap((principal) =>
+      principal.clientSecret ? [principal.clientSecret] : []
+    ),
+    ...scenario.servers.flatMap((server) => server.roles.map((role) => role.password)),
+    ...(scenario.keyVaultSecrets ?? []).map((secret) => secret.value)
+  ].filter((secret) => secret.length > 0)
+}
+
+/** A copy of `value` with passwords, SecureString values, client secrets, assertions and tokens removed. */
+export function redact(value: unknown, secrets: string[]): unknown {
+  if (typeof value === 'string') {
+    let text = value
+      .replace(jwtPattern, redacted)
+      .replace(connectionStringPassword, `$1${redacted}`)
+    for (const secret of secrets) text = text.split(secret).join(redacted)
+    return text
+  }
+  if (Array.isArray(value)) return value.map((item) => redact(item, secrets))
+  if (value && typeof value === 'object') {
+    const record = value as Record<string, unknown>
+    const isSecureString = record.type === 'SecureString'
+    return Object.fromEntries(
+      Object.entries(record).map(([key, item]) => {
+        // A password may be a reference ({type: 'AzureKeyVaultSecret', …}): only its plain values are secret.
+        const secret = secretKeys.has(key.toLowerCase()) || (isSecureString && key === 'value')
+        return [key, secret && typeof item === 'string' ? redacted : redact(item, secrets)]
+      })
+    )
+  }
+  return value
+}
+
+function connectionOf(connection: unknown): { name: string; privateEndpointId: string } {
+  const record = (connection ?? {}) as {
+    name?: string
+    properties?: { privateEndpoint?: { id?: string } }
+  }
+  return {
+    name: record.name ?? '',
+    privateEndpointId: record.properties?.privateEndpoint?.id ?? ''
+  }
+}
+
+/** Picks the one connection the selector names; refuses none or several, as a careful DBA would. */
+export function selectConnection(connections: unknown[], selector: ConnectionSelector): string {
+  if (selector.connectionName) {
+    const named = connections.map(connectionOf).find((c) => c.name === selector.connectionName)
+    if (!named)
+      throw new AdminError(404, `No connection '${selector.connectionName}' on ${selector.server}`)
+    return named.name
+  }
+  const endpointName = selector.privateEndpointName?.toLowerCase()
+  if (!endpointName) throw new AdminError(400, 'Give connectionName or privateEndpointName')
+  const wanted = selector.factoryName
+    ? `${selector.factoryName.toLowerCase()}.${endpointName}`
+    : undefined
+  const matches = connections.map(connectionOf).filter(({ privateEndpointId }) => {
+    const last = (privateEndpointId.split('/').pop() ?? '').toLowerCase()
+    return wanted ? last === wanted : last === endpointName || last.endsWith(`.${endpointName}`)
+  })
+  if (matches.length !== 1) {
+    const found = matches.map((match) => match.privateEndpointId).join(', ')
+    throw new AdminError(
+      matches.length === 0 ? 404 : 409,
+      matches.length === 0
+        ? `No connection on ${selector.server} comes from an endpoint named '${selector.privateEndpointName}'`
+        : `Several connections match '${selector.privateEndpointName}' (${found}); give factoryName or connectionName`
+    )
+  }
+  return matches[0].name
+}
+
+function bodyOf<T>(req: EmuRequest): T {
+  if (!req.body || typeof req.body !== 'object')
+    throw new AdminError(400, 'A JSON body is required')
+  return req.body as T
+}
+
+const connectionActions: Record<string, ConnectionAction> = {
+  approve: 'approve',
+  reject: 'reject',
+  disconnect: 'disconnect'
+}
+
+/** The admin client's methods as HTTP routes under /_emulator/. */
+export function adminRoutes(admin: EmulatorAdmin, info: () => unknown): Route[] {
+  const answer = async (work: () => unknown, status = 200): Promise<EmuResponse> => {
+    try {
+      return { status, body: (await work()) ?? {} }
+    } catch (error) {
+      const refusal = error instanceof AdminError ? error : new AdminError(500, String(error))
+      return {
+        status: refusal.status,
+        body: { error: { code: 'EmulatorAdmin', message: refusal.message } }
+      }
+    }
+  }
+  return [
+    { method: 'GET', pattern: '/_emulator/info', handle: () => answer(info) },
+    { method: 'GET', pattern: '/_emulator/snapshot', handle: () => answer(() => admin.snapshot()) },
+    {
+      method: 'GET',
+      pattern: '/_emulator/requests',
+      handle: (req) =>
+        answer(() => admin.requestLog({ since: Number(req.query.get('since') ?? 0) }))
+    },
+    {
+      method: 'DELETE',
+      pattern: '/_emulator/requests',
+      handle: () => answer(() => admin.clearRequestLog())
+    },
+    { method: 'GET', pattern: '/_emulator/faults', handle: () => answer(() => admin.faults()) },
+    {
+      method: 'POST',
+      pattern: '/_emulator/faults',
+      handle: (req) => answer(() => admin.injectFault(bodyOf<FaultSpec>(req)), 201)
+    },
+    {
+      method: 'DELETE',
+      pattern: '/_emulator/faults',
+      handle: () => answer(() => admin.clearFaults())
+    },
+    {
+      method: 'GET',
+      pattern: '/_emulator/connections',
+      handle: (req) => answer(() => admin.listConnections(req.query.get('server') ?? ''))
+    },
+    {
+      method: 'POST',
+      pattern: '/_emulator/connections/:action',
+      handle: (req) =>
+        answer(() => {
+          const action = connectionActions[req.params.action]
+          if (!action) throw new AdminError(404, `Unknown action '${req.params.action}'`)
+          return admin[action](bodyOf<ConnectionSelector>(req))
+        })
+    },
+    { method: 'POST', pattern: '/_emulator/reset', handle: () => answer(() => admin.reset()) },
+    {
+      method: 'PUT',
+      pattern: '/_emulator/principals/:clientId/roles',
+      handle: (req) =>
+        answer(() => admin.setRoles(req.params.clientId, bodyOf<RoleAssignment[]>(req)))
+    }
+  ]
+}

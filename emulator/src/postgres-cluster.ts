@@ -1,0 +1,334 @@
+// A throwaway real PostgreSQL cluster that stands for an Azure Flexible Server: TLS only, SCRAM only.
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { appendFile, chown, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import pg from 'pg'
+import type { CertificateAuthority, PostgresAddress } from './types.js'
+
+export interface PostgresClusterOptions {
+  ca: CertificateAuthority
+  /** The Flexible Server's FQDN; the server certificate is issued for it. */
+  serverName: string
+  /** Created owned by the first role (or the bootstrap superuser when there are no roles). */
+  databases: string[]
+  roles: { name: string; password: string }[]
+  log?: (line: string) => void
+}
+
+export interface PostgresCluster {
+  address: PostgresAddress
+  /** The cluster's PGDATA folder; removed by stop(). */
+  dataDir: string
+  /** Stops the server and removes its folder; safe to call more than once. */
+  stop(): Promise<void>
+}
+
+interface OsUser {
+  uid: number
+  gid: number
+}
+
+const execFileAsync = promisify(execFile)
+const host = '127.0.0.1'
+const bootstrapSuperuser = 'emulator_superuser'
+const initdbTimeoutMs = 60_000
+const startTimeoutMs = 30_000
+const startAttempts = 3
+const adminTimeoutMs = 30_000
+const stopTimeoutMs = 10_000
+const killTimeoutMs = 5_000
+const exitPolls = 60
+const exitPollMs = 50
+const readyMessage = 'database system is ready to accept connections'
+
+/** The folder holding initdb and postgres: `pg_config --bindir`, else the newest /usr/lib/postgresql/N/bin. */
+async function findPostgresBinaries(): Promise<string> {
+  const candidates: string[] = []
+  try {
+    const { stdout } = await execFileAsync('pg_config', ['--bindir'], { timeout: 10_000 })
+    candidates.push(stdout.trim())
+  } catch {
+    // pg_config is only on PATH with libpq-dev or a non-Debian install; fall back to Debian's layout
+  }
+  const versions = await readdir('/usr/lib/postgresql').catch(() => [] as string[])
+  versions
+    .filter((version) => /^\d+$/.test(version))
+    .sort((a, b) => Number(b) - Number(a))
+    .forEach((version) => candidates.push(`/usr/lib/postgresql/${version}/bin`))
+  const found = candidates.find(
+    (dir) => existsSync(path.join(dir, 'initdb')) && existsSync(path.join(dir, 'postgres'))
+  )
+  if (!found) {
+    throw new Error(
+      'PostgreSQL server binaries (initdb, postgres) not found: install the Debian package ' +
+        '`postgresql` (apt-get install -y postgresql) or put its pg_config on PATH'
+    )
+  }
+  return found
+}
+
+/** initdb and postgres refuse to run as root, so as root the cluster runs as `postgres` (or `nobody`). */
+async function clusterUser(): Promise<OsUser | undefined> {
+  if (process.getuid?.() !== 0) return undefined
+  const passwd = await readFile('/etc/passwd', 'utf8')
+  const users = new Map(
+    passwd
+      .split('\n')
+      .map((line) => line.split(':'))
+      .filter((fields) => fields.length >= 4)
+      .map((fields) => [fields[0], { uid: Number(fields[2]), gid: Number(fields[3]) }] as const)
+  )
+  const user = users.get('postgres') ?? users.get('nobody')
+  if (!user) throw new Error('running as root, and neither a `postgres` nor a `nobody` user exists')
+  return user
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, host, resolve)
+  })
+  const { port } = server.address() as net.AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/** A postgresql.conf string literal. */
+function confString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`
+}
+
+async function writeOwnedFile(file: string, content: string, mode: number, user?: OsUser) {
+  await writeFile(file, content, { mode })
+  if (user) await chown(file, user.uid, user.gid)
+}
+
+function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null
+}
+
+function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  if (!isRunning(child)) return Promise.resolve(true)
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      resolve(true)
+    })
+  })
+}
+
+/** For the 'exit' hook, where no event loop runs: polls /proc until the postmaster is a zombie. */
+function waitForExitSync(pid: number) {
+  const pause = new Int32Array(new SharedArrayBuffer(4))
+  for (let poll = 0; poll < exitPolls; poll++) {
+    try {
+      // The state follows the parenthesised command name; Z = exited, all its backends gone
+      if (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z')) return
+    } catch {
+      return // no /proc entry: the process is gone (or this is not Linux)
+    }
+    Atomics.wait(pause, 0, 0, exitPollMs)
+  }
+}
+
+/** Spawns the postmaster and resolves once its log says it accepts connections. */
+function startPostmaster(
+  binDir: string,
+  dataDir: string,
+  port: number,
+  user: OsUser | undefined,
+  log: (line: string) => void
+): Promise<ChildProcess> {
+  const child = spawn(path.join(binDir, 'postgres'), ['-D', dataDir, '-p', String(port)], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...user
+  })
+  const output: string[] = []
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(
+        new Error(`PostgreSQL did not start within ${startTimeoutMs} ms:\n${output.join('\n')}`)
+      )
+    }, startTimeoutMs)
+    const onLine = (line: string) => {
+      output.push(line)
+      log(line)
+      if (line.includes(readyMessage)) {
+        clearTimeout(timer)
+        resolve(child)
+      }
+    }
+    for (const stream of [child.stdout, child.stderr]) {
+      let pending = ''
+      stream?.setEncoding('utf8')
+      stream?.on('data', (chunk: string) => {
+        const lines = (pending + chunk).split('\n')
+        pending = lines.pop() ?? ''
+        lines.filter((line) => line.length > 0).forEach(onLine)
+      })
+    }
+    child.once('error', (error) => {
+      clearTimeout(timer)
+      reject(error)
+    })
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer)
+      reject(
+        new Error(`PostgreSQL exited (${signal ?? code}) while starting:\n${output.join('\n')}`)
+      )
+    })
+  })
+}
+
+async function createRolesAndDatabases(
+  port: number,
+  superuserPassword: string,
+  options: PostgresClusterOptions
+) {
+  const client = new pg.Client({
+    host,
+    port,
+    database: 'postgres',
+    user: bootstrapSuperuser,
+    password: superuserPassword,
+    ssl: { ca: options.ca.certPem, servername: options.serverName },
+    connectionTimeoutMillis: adminTimeoutMs,
+    query_timeout: adminTimeoutMs
+  })
+  await client.connect()
+  try {
+    for (const role of options.roles) {
+      await client.query(
+        `CREATE ROLE ${client.escapeIdentifier(role.name)} LOGIN PASSWORD ${client.escapeLiteral(role.password)}`
+      )
+    }
+    const owner = client.escapeIdentifier(options.roles[0]?.name ?? bootstrapSuperuser)
+    for (const database of options.databases) {
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)} OWNER ${owner}`)
+    }
+  } finally {
+    await client.end()
+  }
+}
+
+/** Starts a PostgreSQL cluster on 127.0.0.1 that accepts only TLS connections with SCRAM passwords. */
+export async function startPostgresCluster(
+  options: PostgresClusterOptions
+): Promise<PostgresCluster> {
+  const log = options.log ?? (() => undefined)
+  const binDir = await findPostgresBinaries()
+  const user = await clusterUser()
+  const rootDir = await mkdtemp(path.join(os.tmpdir(), 'emulator-pg-'))
+  const dataDir = path.join(rootDir, 'data')
+  let server: ChildProcess | undefined
+  // A safety net for a runner that exits without stop(): immediate shutdown, then the folder goes
+  const killOnExit = () => {
+    if (server?.pid !== undefined && server.kill('SIGQUIT')) waitForExitSync(server.pid)
+    rmSync(rootDir, { recursive: true, force: true, maxRetries: 5 })
+  }
+  process.once('exit', killOnExit)
+
+  let stopping: Promise<void> | undefined
+  const stop = () => {
+    stopping ??= (async () => {
+      if (server && isRunning(server)) {
+        server.kill('SIGINT') // what `pg_ctl -m fast stop` sends
+        if (!(await waitForExit(server, stopTimeoutMs))) {
+          server.kill('SIGKILL')
+          await waitForExit(server, killTimeoutMs)
+        }
+      }
+      process.removeListener('exit', killOnExit)
+      await rm(rootDir, { recursive: true, force: true })
+    })()
+    return stopping
+  }
+
+  try {
+    if (user) await chown(rootDir, user.uid, user.gid)
+    const superuserPassword = randomBytes(24).toString('base64url')
+    const passwordFile = path.join(rootDir, 'bootstrap-password')
+    await writeOwnedFile(passwordFile, superuserPassword + '\n', 0o600, user)
+    const initdb = await execFileAsync(
+      path.join(binDir, 'initdb'),
+      [
+        '-D',
+        dataDir,
+        '-U',
+        bootstrapSuperuser,
+        `--pwfile=${passwordFile}`,
+        '--auth=scram-sha-256',
+        '--encoding=UTF8',
+        '--locale=C',
+        '--no-sync',
+        '--no-instructions'
+      ],
+      {
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
+        timeout: initdbTimeoutMs,
+        ...user
+      }
+    ).catch((error: { stdout?: string; stderr?: string; message: string }) => {
+      throw new Error(`initdb failed: ${error.message}\n${error.stdout ?? ''}${error.stderr ?? ''}`)
+    })
+    initdb.stdout.split('\n').forEach((line) => line && log(line))
+    await rm(passwordFile)
+
+    const certificate = await options.ca.issue([options.serverName, 'localhost'], [host])
+    const certFile = path.join(rootDir, 'server.crt')
+    const keyFile = path.join(rootDir, 'server.key')
+    await writeOwnedFile(certFile, certificate.certPem, 0o644, user)
+    await writeOwnedFile(keyFile, certificate.keyPem, 0o600, user)
+
+    const settings: Record<string, string> = {
+      listen_addresses: confString(host),
+      unix_socket_directories: confString(rootDir),
+      ssl: 'on',
+      ssl_cert_file: confString(certFile),
+      ssl_key_file: confString(keyFile),
+      password_encryption: 'scram-sha-256',
+      fsync: 'off',
+      synchronous_commit: 'off',
+      full_page_writes: 'off',
+      shared_buffers: confString('16MB'),
+      max_connections: '30'
+    }
+    const settingLines = Object.entries(settings).map(([name, value]) => `${name} = ${value}`)
+    await appendFile(
+      path.join(dataDir, 'postgresql.conf'),
+      `\n# adf-pg-private-link emulator\n${settingLines.join('\n')}\n`
+    )
+    // Only TLS from loopback, like Azure's require_secure_transport: a plain connection finds no entry
+    await writeFile(
+      path.join(dataDir, 'pg_hba.conf'),
+      'hostssl all all 127.0.0.1/32 scram-sha-256\n'
+    )
+
+    let port = 0
+    for (let attempt = 1; !server; attempt++) {
+      port = await freePort()
+      try {
+        server = await startPostmaster(binDir, dataDir, port, user, log)
+      } catch (error) {
+        // Another process may take the port between freePort() and the postmaster's bind
+        const portTaken =
+          error instanceof Error && /could not bind|already in use/i.test(error.message)
+        if (!portTaken || attempt >= startAttempts) throw error
+      }
+    }
+    await createRolesAndDatabases(port, superuserPassword, options)
+    return { address: { host, port }, dataDir, stop }
+  } catch (error) {
+    await stop()
+    throw error
+  }
+}

@@ -1,0 +1,545 @@
+// Microsoft.DBforPostgreSQL/flexibleServers: servers, their private endpoint connections and the
+// long-running operations (Azure-AsyncOperation / Location) that approve, reject or delete them.
+import { randomUUID } from 'node:crypto'
+import { armError, resourceNotFound } from './arm-errors.js'
+import type { Delays, EmuRequest, EmuResponse, Route, ServerSeed } from './types.js'
+
+export type ConnectionStatus = 'Pending' | 'Approved' | 'Rejected' | 'Disconnected'
+
+/** A change of a connection's state on the server, at the moment it took effect. */
+export interface ConnectionStateChange {
+  status: ConnectionStatus
+  description: string
+  at: number
+}
+
+/** What other providers need to know about a server. */
+export interface ServerView {
+  id: string
+  name: string
+  location: string
+  fullyQualifiedDomainName: string
+  /** VNet-integrated (private access) servers cannot take Private Link connections. */
+  vnetIntegrated: boolean
+}
+
+interface ConnectionRecord {
+  name: string
+  privateEndpointId: string
+  status: ConnectionStatus
+  description: string
+  provisioningState: 'Succeeded' | 'Updating' | 'Deleting'
+}
+
+interface ServerRecord {
+  seed: ServerSeed
+  view: ServerView
+  connections: Map<string, ConnectionRecord>
+}
+
+interface OperationRecord {
+  id: string
+  server: ServerRecord
+  connectionName: string
+  /** The state an approve/reject sets; undefined for a delete. */
+  update?: { status: ConnectionStatus; description: string }
+  startedAt: number
+  completesAt: number
+  status: 'InProgress' | 'Succeeded' | 'Failed'
+  error?: { code: string; message: string }
+}
+
+export interface PostgresProviderOptions {
+  servers: ServerSeed[]
+  delays: Delays
+  /** Told whenever a connection's state changes on the server (by an operation or the admin). */
+  onConnectionStateChange(privateEndpointId: string, change: ConnectionStateChange): void
+}
+
+export interface PostgresProvider {
+  routes: Route[]
+  /** Applies every time-driven change due by `now` (finished operations). */
+  settle(now: number): void
+  findServerById(id: string): ServerView | undefined
+  findServerByFqdn(fqdn: string): ServerView | undefined
+  /** A private endpoint asks the server for a connection; returns the connection's name. */
+  requestConnection(
+    serverId: string,
+    privateEndpointId: string,
+    state: ConnectionStateChange
+  ): string
+  /** The private endpoint behind a connection was deleted: the connection goes with it. */
+  dropConnection(serverId: string, connectionName: string): void
+  setConnectionState(
+    serverId: string,
+    connectionName: string,
+    status: ConnectionStatus,
+    description: string
+  ): unknown
+  listConnections(serverId: string): unknown[]
+  snapshot(): unknown
+}
+
+const provider = 'Microsoft.DBforPostgreSQL'
+const serverType = `${provider}/flexibleServers`
+const connectionType = `${serverType}/privateEndpointConnections`
+const groupId = 'postgresqlServer'
+const serverPath = `/subscriptions/:subscriptionId/resourceGroups/:resourceGroupName/providers/${serverType}/:serverName`
+const connectionsPath = `${serverPath}/privateEndpointConnections`
+const operationsPath = `/subscriptions/:subscriptionId/providers/${provider}/locations/:location`
+
+/** The version @azure/arm-postgresql-flexible 9 sends, and the earlier ones that have these APIs. */
+export const postgresApiVersions = ['2025-08-01', '2024-08-01', '2023-06-01-preview']
+
+const sameText = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase()
+
+function serverId(seed: ServerSeed): string {
+  return `/subscriptions/${seed.subscriptionId}/resourceGroups/${seed.resourceGroup}/providers/${serverType}/${seed.name}`
+}
+
+function privateEndpointName(privateEndpointId: string): string {
+  return privateEndpointId.split('/').pop() ?? privateEndpointId
+}
+
+/** The absolute base the caller reached us through, so the polling URLs point back here. */
+function baseUrl(req: EmuRequest): string {
+  const host = req.headers.host
+  return `https://${typeof host === 'string' ? host : 'management.azure.com'}`
+}
+
+export function createPostgresProvider(options: PostgresProviderOptions): PostgresProvider {
+  const { delays } = options
+  const servers = options.servers.map(seedServer)
+  const operations = new Map<string, OperationRecord>()
+
+  function seedServer(seed: ServerSeed): ServerRecord {
+    const view: ServerView = {
+      id: serverId(seed),
+      name: seed.name,
+      location: seed.location,
+      fullyQualifiedDomainName:
+        seed.fullyQualifiedDomainName ?? `${seed.name}.postgres.database.azure.com`,
+      vnetIntegrated: seed.delegatedSubnetResourceId !== undefined
+    }
+    const record: ServerRecord = { seed, view, connections: new Map() }
+    for (const connection of seed.connections ?? []) {
+      addConnection(
+        record,
+        connection.privateEndpointId,
+        connection.status,
+        connection.description ?? ''
+      )
+    }
+    return record
+  }
+
+  function addConnection(
+    server: ServerRecord,
+    privateEndpointId: string,
+    status: ConnectionStatus,
+    description: string
+  ): ConnectionRecord {
+    const name = `${privateEndpointName(privateEndpointId)}.${randomUUID()}`
+    const connection: ConnectionRecord = {
+      name,
+      privateEndpointId,
+      status,
+      description,
+      provisioningState: 'Succeeded'
+    }
+    server.connections.set(name.toLowerCase(), connection)
+    return connection
+  }
+
+  function findServer(id: string): ServerRecord | undefined {
+    return servers.find((server) => sameText(server.view.id, id))
+  }
+
+  function serverFromRoute(params: Record<string, string>): ServerRecord | undefined {
+    return servers.find(
+      (server) =>
+        sameText(server.seed.subscriptionId, params.subscriptionId) &&
+        sameText(server.seed.resourceGroup, params.resourceGroupName) &&
+        sameText(server.seed.name, params.serverName)
+    )
+  }
+
+  function connectionBody(server: ServerRecord, connection: ConnectionRecord) {
+    return {
+      id: `${server.view.id}/privateEndpointConnections/${connection.name}`,
+      name: connection.name,
+      type: connectionType,
+      properties: {
+        privateEndpoint: { id: connection.privateEndpointId },
+        groupIds: [groupId],
+        privateLinkServiceConnectionState: {
+          status: connection.status,
+          description: connection.description,
+          actionsRequired: 'None'
+        },
+        provisioningState: connection.provisioningState
+      }
+    }
+  }
+
+  function serverBody(server: ServerRecord) {
+    const { seed, view } = server
+    const network = view.vnetIntegrated
+      ? {
+          publicNetworkAccess: 'Disabled',
+          delegatedSubnetResourceId: seed.delegatedSubnetResourceId,
+          privateDnsZoneArmResourceId: `/subscriptions/${seed.subscriptionId}/resourceGroups/${seed.resourceGroup}/providers/Microsoft.Network/privateDnsZones/${seed.name}.private.postgres.database.azure.com`
+        }
+      : { publicNetworkAccess: seed.publicNetworkAccess ?? 'Enabled' }
+    return {
+      id: view.id,
+      name: view.name,
+      type: serverType,
+      location: view.location,
+      sku: { name: 'Standard_D2ds_v5', tier: 'GeneralPurpose' },
+      properties: {
+        administratorLogin: seed.roles[0]?.name,
+        version: '16',
+        state: seed.state ?? 'Ready',
+        fullyQualifiedDomainName: view.fullyQualifiedDomainName,
+        storage: { storageSizeGB: 128, autoGrow: 'Disabled', tier: 'P10' },
+        network,
+        highAvailability: { mode: 'Disabled' },
+        replicationRole: 'Primary',
+        privateEndpointConnections: [...server.connections.values()].map((connection) =>
+          connectionBody(server, connection)
+        )
+      }
+    }
+  }
+
+  function notFoundResponse(params: Record<string, string>): EmuResponse {
+    return resourceNotFound(serverType, params.serverName, params.resourceGroupName)
+  }
+
+  function connectionNotFound(params: Record<string, string>): EmuResponse {
+    return resourceNotFound(
+      `${serverType}/${params.serverName}/privateEndpointConnections`,
+      params.connectionName,
+      params.resourceGroupName
+    )
+  }
+
+  function startOperation(
+    req: EmuRequest,
+    server: ServerRecord,
+    connection: ConnectionRecord,
+    update: OperationRecord['update']
+  ): EmuResponse {
+    const now = Date.now()
+    const operation: OperationRecord = {
+      id: randomUUID(),
+      server,
+      connectionName: connection.name,
+      update,
+      startedAt: now,
+      completesAt: now + delays.connectionUpdateMs,
+      status: 'InProgress'
+    }
+    operations.set(operation.id, operation)
+    connection.provisioningState = update ? 'Updating' : 'Deleting'
+    const apiVersion = req.query.get('api-version') ?? postgresApiVersions[0]
+    const base = `${baseUrl(req)}/subscriptions/${server.seed.subscriptionId}/providers/${provider}/locations/${server.seed.location}`
+    return {
+      status: 202,
+      headers: {
+        'Azure-AsyncOperation': `${base}/azureAsyncOperation/${operation.id}?api-version=${apiVersion}`,
+        Location: `${base}/operationResults/${operation.id}?api-version=${apiVersion}`,
+        'Retry-After': retryAfterSeconds(operation, now)
+      }
+    }
+  }
+
+  /** Whole seconds left (0 for millisecond-scale test delays, so the client's own interval applies). */
+  function retryAfterSeconds(operation: OperationRecord, now: number): string {
+    return String(Math.max(0, Math.floor((operation.completesAt - now) / 1000)))
+  }
+
+  function changeState(
+    connection: ConnectionRecord,
+    status: ConnectionStatus,
+    description: string,
+    at: number
+  ): void {
+    connection.status = status
+    connection.description = description
+    connection.provisioningState = 'Succeeded'
+    options.onConnectionStateChange(connection.privateEndpointId, { status, description, at })
+  }
+
+  function completeOperation(operation: OperationRecord): void {
+    const { server, update } = operation
+    const connection = server.connections.get(operation.connectionName.toLowerCase())
+    if (!connection) {
+      operation.status = 'Failed'
+      operation.error = {
+        code: 'PrivateEndpointConnectionNotFound',
+        message: `The private endpoint connection '${operation.connectionName}' no longer exists.`
+      }
+      return
+    }
+    operation.status = 'Succeeded'
+    if (update) {
+      changeState(connection, update.status, update.description, operation.completesAt)
+    } else {
+      server.connections.delete(connection.name.toLowerCase())
+      options.onConnectionStateChange(connection.privateEndpointId, {
+        status: 'Disconnected',
+        description: 'The private endpoint connection was deleted by the resource owner.',
+        at: operation.completesAt
+      })
+    }
+  }
+
+  function settle(now: number): void {
+    for (const operation of operations.values()) {
+      if (operation.status === 'InProgress' && now >= operation.completesAt)
+        completeOperation(operation)
+    }
+  }
+
+  function operationInProgress(server: ServerRecord, connectionName: string): boolean {
+    return [...operations.values()].some(
+      (operation) =>
+        operation.status === 'InProgress' &&
+        operation.server === server &&
+        sameText(operation.connectionName, connectionName)
+    )
+  }
+
+  function validateUpdate(
+    connection: ConnectionRecord,
+    body: unknown
+  ): { rejection: EmuResponse } | { update: NonNullable<OperationRecord['update']> } {
+    const state = (
+      body as { properties?: { privateLinkServiceConnectionState?: unknown } } | undefined
+    )?.properties?.privateLinkServiceConnectionState as
+      { status?: unknown; description?: unknown } | undefined
+    const requested = typeof state?.status === 'string' ? state.status : undefined
+    const status = (['Approved', 'Rejected'] as const).find(
+      (allowed) => requested !== undefined && sameText(allowed, requested)
+    )
+    if (!status) {
+      return rejection(
+        400,
+        'InvalidParameterValue',
+        `Invalid value '${requested ?? ''}' for properties.privateLinkServiceConnectionState.status. Allowed values: Approved, Rejected.`
+      )
+    }
+    if (status === 'Approved' && connection.status === 'Rejected') {
+      return rejection(
+        400,
+        'BadRequest',
+        `Private endpoint connection '${connection.name}' is Rejected. Approving rejected private endpoint connections is not supported; delete the connection and create the private endpoint again.`
+      )
+    }
+    if (connection.status === 'Disconnected') {
+      return rejection(
+        400,
+        'BadRequest',
+        `Private endpoint connection '${connection.name}' is Disconnected and cannot be updated.`
+      )
+    }
+    const description = typeof state?.description === 'string' ? state.description : ''
+    return { update: { status, description } }
+  }
+
+  function rejection(status: number, code: string, message: string) {
+    return { rejection: armError(status, code, message) }
+  }
+
+  function operationFromRoute(params: Record<string, string>): OperationRecord | undefined {
+    const operation = operations.get(params.operationId.toLowerCase())
+    return operation && sameText(operation.server.seed.subscriptionId, params.subscriptionId)
+      ? operation
+      : undefined
+  }
+
+  function operationStatusBody(operation: OperationRecord) {
+    return {
+      name: operation.id,
+      status: operation.status,
+      startTime: new Date(operation.startedAt).toISOString(),
+      ...(operation.status === 'InProgress'
+        ? {}
+        : { endTime: new Date(operation.completesAt).toISOString() }),
+      ...(operation.error ? { error: operation.error } : {})
+    }
+  }
+
+  const read = (action: string) => `${serverType}/${action}`
+  const unversionedRoutes: Route[] = [
+    {
+      method: 'GET',
+      pattern: serverPath,
+      permission: read('read'),
+      handle: ({ params }) => {
+        const server = serverFromRoute(params)
+        return server ? { status: 200, body: serverBody(server) } : notFoundResponse(params)
+      }
+    },
+    {
+      method: 'GET',
+      pattern: `${serverPath}/privateLinkResources`,
+      permission: read('privateLinkResources/read'),
+      handle: ({ params }) => {
+        const server = serverFromRoute(params)
+        if (!server) return notFoundResponse(params)
+        const resource = {
+          id: `${server.view.id}/privateLinkResources/${groupId}`,
+          name: groupId,
+          type: `${serverType}/privateLinkResources`,
+          properties: {
+            groupId,
+            requiredMembers: [groupId],
+            requiredZoneNames: ['privatelink.postgres.database.azure.com']
+          }
+        }
+        return { status: 200, body: { value: server.view.vnetIntegrated ? [] : [resource] } }
+      }
+    },
+    {
+      method: 'GET',
+      pattern: connectionsPath,
+      permission: read('privateEndpointConnections/read'),
+      handle: ({ params }) => {
+        const server = serverFromRoute(params)
+        if (!server) return notFoundResponse(params)
+        const value = [...server.connections.values()].map((c) => connectionBody(server, c))
+        return { status: 200, body: { value } }
+      }
+    },
+    {
+      method: 'GET',
+      pattern: `${connectionsPath}/:connectionName`,
+      permission: read('privateEndpointConnections/read'),
+      handle: ({ params }) => {
+        const server = serverFromRoute(params)
+        if (!server) return notFoundResponse(params)
+        const connection = server.connections.get(params.connectionName.toLowerCase())
+        if (!connection) return connectionNotFound(params)
+        return { status: 200, body: connectionBody(server, connection) }
+      }
+    },
+    {
+      method: 'PUT',
+      pattern: `${connectionsPath}/:connectionName`,
+      permission: read('privateEndpointConnections/write'),
+      handle: (req) => {
+        const server = serverFromRoute(req.params)
+        if (!server) return notFoundResponse(req.params)
+        const connection = server.connections.get(req.params.connectionName.toLowerCase())
+        if (!connection) return connectionNotFound(req.params)
+        if (operationInProgress(server, connection.name)) return anotherOperation(connection)
+        const validated = validateUpdate(connection, req.body)
+        if ('rejection' in validated) return validated.rejection
+        return startOperation(req, server, connection, validated.update)
+      }
+    },
+    {
+      method: 'DELETE',
+      pattern: `${connectionsPath}/:connectionName`,
+      permission: read('privateEndpointConnections/delete'),
+      handle: (req) => {
+        const server = serverFromRoute(req.params)
+        if (!server) return notFoundResponse(req.params)
+        const connection = server.connections.get(req.params.connectionName.toLowerCase())
+        if (!connection) return { status: 204 }
+        if (operationInProgress(server, connection.name)) return anotherOperation(connection)
+        return startOperation(req, server, connection, undefined)
+      }
+    },
+    {
+      method: 'GET',
+      pattern: `${operationsPath}/azureAsyncOperation/:operationId`,
+      // ARM lets whoever started an operation poll it; a resource-group role reaches no subscription-level scope.
+      authenticated: true,
+      handle: ({ params }) => {
+        const operation = operationFromRoute(params)
+        if (!operation) return operationNotFound(params.operationId)
+        return { status: 200, body: operationStatusBody(operation) }
+      }
+    },
+    {
+      method: 'GET',
+      pattern: `${operationsPath}/operationResults/:operationId`,
+      // ARM lets whoever started an operation poll it; a resource-group role reaches no subscription-level scope.
+      authenticated: true,
+      handle: (req) => {
+        const operation = operationFromRoute(req.params)
+        if (!operation) return operationNotFound(req.params.operationId)
+        if (operation.status === 'InProgress') {
+          const location = `${baseUrl(req)}${req.path}?${req.query.toString()}`
+          const retryAfter = retryAfterSeconds(operation, Date.now())
+          return { status: 202, headers: { Location: location, 'Retry-After': retryAfter } }
+        }
+        if (operation.error) return armError(400, operation.error.code, operation.error.message)
+        const connection = operation.server.connections.get(operation.connectionName.toLowerCase())
+        return connection
+          ? { status: 200, body: connectionBody(operation.server, connection) }
+          : { status: 204 }
+      }
+    }
+  ]
+  const routes = unversionedRoutes.map((route) => ({ ...route, apiVersions: postgresApiVersions }))
+
+  function anotherOperation(connection: ConnectionRecord): EmuResponse {
+    return armError(
+      409,
+      'AnotherOperationInProgress',
+      `Another operation is in progress on private endpoint connection '${connection.name}'. Please retry after it completes.`
+    )
+  }
+
+  function operationNotFound(operationId: string): EmuResponse {
+    return armError(404, 'OperationNotFound', `The operation '${operationId}' was not found.`)
+  }
+
+  function requireServer(id: string): ServerRecord {
+    const server = findServer(id)
+    if (!server) throw new Error(`No PostgreSQL flexible server ${id} in the scenario`)
+    return server
+  }
+
+  return {
+    routes,
+    settle,
+    findServerById: (id) => findServer(id)?.view,
+    findServerByFqdn: (fqdn) =>
+      servers.find((server) => sameText(server.view.fullyQualifiedDomainName, fqdn))?.view,
+    requestConnection(id, privateEndpointId, state) {
+      const server = requireServer(id)
+      return addConnection(server, privateEndpointId, state.status, state.description).name
+    },
+    dropConnection(id, connectionName) {
+      findServer(id)?.connections.delete(connectionName.toLowerCase())
+    },
+    setConnectionState(id, connectionName, status, description) {
+      const server = requireServer(id)
+      const connection = server.connections.get(connectionName.toLowerCase())
+      if (!connection) throw new Error(`No private endpoint connection ${connectionName} on ${id}`)
+      changeState(connection, status, description, Date.now())
+      return connectionBody(server, connection)
+    },
+    listConnections(id) {
+      const server = requireServer(id)
+      return [...server.connections.values()].map((c) => connectionBody(server, c))
+    },
+    snapshot: () =>
+      servers.map((server) => ({
+        id: server.view.id,
+        fullyQualifiedDomainName: server.view.fullyQualifiedDomainName,
+        privateEndpointConnections: [...server.connections.values()].map((connection) =>
+          connectionBody(server, connection)
+        ),
+        operations: [...operations.values()]
+          .filter((operation) => operation.server === server)
+          .map(operationStatusBody)
+      }))
+  }
+}

@@ -1,0 +1,103 @@
+// The emulator's resource providers (Microsoft.DataFactory and Microsoft.DBforPostgreSQL) as routes
+// for the platform's HTTPS server, plus the admin view a DBA or a test uses.
+import { createDataFactoryProvider } from './datafactory.js'
+import { createPipelineRuns, managedIdentityPassword, managedIdentityRole } from './pipelines.js'
+import { createPostgresProvider } from './postgres-flexible.js'
+import type {
+  Delays,
+  LookupRequest,
+  LookupResult,
+  PostgresAddress,
+  Route,
+  Scenario
+} from './types.js'
+
+export interface ProviderContext {
+  scenario: Scenario
+  delays: Delays
+  /** where the real PostgreSQL standing for a server listens (undefined = none started) */
+  postgresAddress(serverId: string): PostgresAddress | undefined
+  runLookup(req: LookupRequest): Promise<LookupResult>
+  caPem: string
+}
+
+export interface ProviderAdmin {
+  /** as a DBA would in the portal: set a server-side connection's status */
+  setConnectionState(
+    serverId: string,
+    connectionName: string,
+    status: 'Approved' | 'Rejected' | 'Disconnected',
+    description: string
+  ): unknown
+  listConnections(serverId: string): unknown[]
+  /** the whole provider state (endpoints, connections, linked services, datasets, pipelines, runs), secrets removed */
+  snapshot(): unknown
+}
+
+/**
+ * The PostgreSQL roles the factories' system-assigned identities sign in as, with passwords only
+ * this process knows; the platform creates them in the cluster.
+ */
+export function identityCredentials(scenario: Scenario): { role: string; password: string }[] {
+  return scenario.factories
+    .filter((factory) => factory.identityPostgresRole !== undefined)
+    .map((factory) => ({
+      role: managedIdentityRole(factory),
+      password: managedIdentityPassword(factory)
+    }))
+}
+
+export function createResourceProviders(ctx: ProviderContext): {
+  routes: Route[]
+  admin: ProviderAdmin
+} {
+  const postgres = createPostgresProvider({
+    servers: ctx.scenario.servers,
+    delays: ctx.delays,
+    onConnectionStateChange: (privateEndpointId, change) =>
+      dataFactory.connectionStateChanged(privateEndpointId, change)
+  })
+  const dataFactory = createDataFactoryProvider({
+    scenario: ctx.scenario,
+    delays: ctx.delays,
+    postgres
+  })
+  const pipelineRuns = createPipelineRuns({ ctx, dataFactory, postgres })
+
+  // State follows the clock lazily: every request first applies whatever has come due.
+  function settle(): void {
+    const now = Date.now()
+    postgres.settle(now)
+    dataFactory.settle(now)
+  }
+
+  const routes = [...dataFactory.routes, ...pipelineRuns.routes, ...postgres.routes].map(
+    (route): Route => ({
+      ...route,
+      handle: (req) => {
+        settle()
+        return route.handle(req)
+      }
+    })
+  )
+
+  const admin: ProviderAdmin = {
+    setConnectionState(serverId, connectionName, status, description) {
+      settle()
+      return postgres.setConnectionState(serverId, connectionName, status, description)
+    },
+    listConnections(serverId) {
+      settle()
+      return postgres.listConnections(serverId)
+    },
+    snapshot() {
+      settle()
+      return {
+        factories: dataFactory.snapshot(),
+        servers: postgres.snapshot(),
+        pipelineRuns: pipelineRuns.snapshot()
+      }
+    }
+  }
+  return { routes, admin }
+}

@@ -1,0 +1,27 @@
+// Durations as inputs spell them: `500ms`, `10s`, `5m`, `1h`, or plain seconds.
+
+const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+const durationPattern = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i
+
+/** Milliseconds for a duration text, or undefined when it is not one (or not above zero). */
+export function parseDuration(text: string): number | undefined {
+  const match = durationPattern.exec(text.trim())
+  if (!match) return undefined
+  const ms = Math.round(Number(match[1]) * unitMs[(match[2] ?? 's').toLowerCase()])
+  return ms > 0 ? ms : undefined
+}
+
+/** `1h 2m 3s`, `2m 5s`, `750ms`: for messages and the summary. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`
+  const totalSeconds = Math.round(ms / 1000)
+  const hours = Math.floor(totalSeconds / 3600)
+  const minutes = Math.floor((totalSeconds % 3600) / 60)
+  const seconds = totalSeconds % 60
+  const parts = [
+    hours ? `${hours}h` : '',
+    minutes ? `${minutes}m` : '',
+    seconds ? `${seconds}s` : ''
+  ]
+  return parts.filter(Boolean).join(' ') || '0s'
+}

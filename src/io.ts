@@ -1,0 +1,105 @@
+// The action's only contact with @actions/core and @actions/github: small interfaces that steps
+// and tests use, so nothing else imports the toolkit.
+import * as core from '@actions/core'
+import * as github from '@actions/github'
+
+export interface InputReader {
+  /** The input's value, trimmed; '' when not given. */
+  get(name: string): string
+}
+
+export interface OutputWriter {
+  set(name: string, value: string): void
+}
+
+export interface Logger {
+  info(message: string): void
+  warning(message: string): void
+  debug(message: string): void
+}
+
+export interface SecretMasker {
+  /** Masks the value in every later log line and remembers it for `redact`. */
+  mask(secret: string): void
+  /** The text with every masked value replaced by `***` (for files the runner does not mask). */
+  redact(text: string): string
+}
+
+export interface SummaryWriter {
+  write(markdown: string): Promise<void>
+}
+
+/** Who runs the action, for approval descriptions and the summary. */
+export interface RunContext {
+  repository: string
+  runId: string
+  runAttempt: string
+  runUrl: string
+}
+
+export interface ActionIO {
+  inputs: InputReader
+  outputs: OutputWriter
+  log: Logger
+  secrets: SecretMasker
+  summary: SummaryWriter
+  run: RunContext
+  /** A fresh GitHub OIDC token for the audience (asked anew on every call). */
+  idToken(audience: string): Promise<string>
+  fail(message: string): void
+}
+
+/** A SecretMasker that also keeps the values, so files the runner writes verbatim can be redacted. */
+export function createSecretMasker(register: (secret: string) => void): SecretMasker {
+  const secrets = new Set<string>()
+  return {
+    mask(secret) {
+      if (!secret) return
+      secrets.add(secret)
+      register(secret)
+    },
+    redact(text) {
+      let result = text
+      for (const secret of secrets) result = result.split(secret).join('***')
+      return result
+    }
+  }
+}
+
+function repositoryName(): string {
+  try {
+    const { owner, repo } = github.context.repo
+    return `${owner}/${repo}`
+  } catch {
+    return 'unknown repository' // outside GitHub Actions (a local run)
+  }
+}
+
+function runContext(): RunContext {
+  const { runId, runAttempt, serverUrl } = github.context
+  const repository = repositoryName()
+  return {
+    repository,
+    runId: String(runId || 'local'),
+    runAttempt: String(runAttempt || 1),
+    runUrl: `${serverUrl}/${repository}/actions/runs/${runId}`
+  }
+}
+
+export function createActionIO(): ActionIO {
+  return {
+    inputs: { get: (name) => core.getInput(name) },
+    outputs: { set: (name, value) => core.setOutput(name, value) },
+    log: { info: core.info, warning: core.warning, debug: core.debug },
+    secrets: createSecretMasker(core.setSecret),
+    summary: {
+      async write(markdown) {
+        if (!process.env.GITHUB_STEP_SUMMARY) return
+        await core.summary.addRaw(markdown, true).write()
+      }
+    },
+    run: runContext(),
+    idToken: (audience) => core.getIDToken(audience),
+    fail: core.setFailed
+  }
+}

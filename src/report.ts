@@ -1,0 +1,238 @@
+// The one place that knows the outputs and the job summary: steps record what they found and
+// changed here, and `publish` writes it all (called from a `finally`, so failures get a summary too).
+import { formatDuration } from './duration.js'
+import { ActionError, CancelledError } from './errors.js'
+import type { OutputWriter, SecretMasker, SummaryWriter } from './io.js'
+import type { Mode } from './settings.js'
+
+/** Past tense for what apply did; present tense for what plan would do. */
+export type ChangeAction =
+  | 'created'
+  | 'updated'
+  | 'approved'
+  | 'deleted'
+  | 'recreated'
+  | 'replaced'
+  | 'create'
+  | 'update'
+  | 'approve'
+  | 'delete'
+  | 'recreate'
+  | 'replace'
+
+export interface Change {
+  action: ChangeAction
+  /** The kind of resource: managed-private-endpoint, private-endpoint-connection, linked-service. */
+  resource: string
+  id: string
+  /** For updates: the fields that differ. */
+  fields?: string[]
+  /** For recreate/replace: why. */
+  reason?: string
+}
+
+export const outputNames = [
+  'private-endpoint-id',
+  'private-endpoint-name',
+  'provisioning-state',
+  'connection-state',
+  'private-endpoint-connection-id',
+  'server-fqdn',
+  'linked-service-id',
+  'linked-service-name',
+  'connection-test',
+  'connection-test-run-id',
+  'changed',
+  'changes'
+] as const
+
+export type OutputName = (typeof outputNames)[number]
+/** Outputs the steps fill in; `changed` and `changes` come from the recorded changes. */
+export type ObservedOutput = Exclude<OutputName, 'changed' | 'changes'>
+
+/** What steps write to while they work. */
+export interface Ledger {
+  readonly mode: Mode
+  change(change: Change): void
+  output(name: ObservedOutput, value: string): void
+}
+
+/** What a step returns: its value for later steps, and one line each for the summary. */
+export interface StepOutcome<T> {
+  value: T
+  found: string
+  done: string
+}
+
+export type StepStatus = 'succeeded' | 'failed' | 'cancelled'
+
+export interface StepRecord {
+  name: string
+  status: StepStatus
+  found: string
+  done: string
+  durationMs: number
+  changes: Change[]
+}
+
+export interface Failure {
+  step?: string
+  cancelled: boolean
+  message: string
+  hint?: string
+}
+
+/** GitHub refuses step summaries over 1 MiB; stay well below. */
+export const summaryByteLimit = 1_000_000
+const cellCharLimit = 2_000
+
+export class RunReport implements Ledger {
+  private readonly outputs = new Map<ObservedOutput, string>([['connection-test', 'skipped']])
+  private readonly changes: Change[] = []
+  private readonly steps: StepRecord[] = []
+  private failure?: Failure
+
+  constructor(
+    readonly mode: Mode,
+    private readonly now: () => number = Date.now
+  ) {}
+
+  change(change: Change): void {
+    this.changes.push(change)
+  }
+
+  output(name: ObservedOutput, value: string): void {
+    this.outputs.set(name, value)
+  }
+
+  /** Runs one step, timing it and recording its outcome or its failure. */
+  async step<T>(name: string, run: () => Promise<StepOutcome<T>>): Promise<T> {
+    const started = this.now()
+    const changesBefore = this.changes.length
+    try {
+      const outcome = await run()
+      this.steps.push({
+        name,
+        status: 'succeeded',
+        found: outcome.found,
+        done: outcome.done,
+        durationMs: this.now() - started,
+        changes: this.changes.slice(changesBefore)
+      })
+      return outcome.value
+    } catch (error) {
+      const cancelled = error instanceof CancelledError
+      this.steps.push({
+        name,
+        status: cancelled ? 'cancelled' : 'failed',
+        found: '',
+        done: cancelled ? 'cancelled' : 'failed',
+        durationMs: this.now() - started,
+        changes: this.changes.slice(changesBefore)
+      })
+      this.fail(error, name)
+      throw error
+    }
+  }
+
+  /** Records the error that ended the run (the first one wins). */
+  fail(error: unknown, step?: string): void {
+    if (this.failure) return
+    const message = error instanceof Error ? error.message : String(error)
+    this.failure = {
+      step,
+      cancelled: error instanceof CancelledError,
+      message,
+      hint: error instanceof ActionError ? error.hint : undefined
+    }
+  }
+
+  get failed(): Failure | undefined {
+    return this.failure
+  }
+
+  outputValues(): Record<OutputName, string> {
+    const values = Object.fromEntries(outputNames.map((name) => [name, ''])) as Record<
+      OutputName,
+      string
+    >
+    for (const [name, value] of this.outputs) values[name] = value
+    values.changed = String(this.changes.length > 0)
+    values.changes = JSON.stringify(this.changes)
+    return values
+  }
+
+  summaryMarkdown(): string {
+    const verdict = !this.failure ? 'succeeded' : this.failure.cancelled ? 'cancelled' : 'failed'
+    const lines = [`## adf-pg-private-link: ${this.mode} ${verdict}`, '']
+    if (this.mode === 'plan') {
+      lines.push(
+        this.changes.length
+          ? `Apply would make ${this.changes.length} change(s); nothing was written.`
+          : 'Apply would change nothing; nothing was written.',
+        ''
+      )
+    }
+    lines.push('| Step | Found | Done | Took |', '| --- | --- | --- | --- |')
+    for (const step of this.steps) {
+      const icon = step.status === 'succeeded' ? '✅' : step.status === 'cancelled' ? '⏹️' : '❌'
+      lines.push(
+        `| ${icon} ${cell(step.name)} | ${cell(step.found)} | ${cell(step.done)} | ${formatDuration(step.durationMs)} |`
+      )
+    }
+    if (this.changes.length) {
+      lines.push('', `### ${this.mode === 'plan' ? 'Planned changes' : 'Changes'}`, '')
+      lines.push('| Action | Resource | Id | Details |', '| --- | --- | --- | --- |')
+      for (const change of this.changes) {
+        const details = [
+          change.fields?.length ? `fields: ${change.fields.join(', ')}` : '',
+          change.reason ?? ''
+        ]
+          .filter(Boolean)
+          .join('; ')
+        lines.push(
+          `| ${change.action} | ${cell(change.resource)} | ${cell(change.id)} | ${cell(details)} |`
+        )
+      }
+    }
+    if (this.failure) {
+      lines.push('', '### What failed', '', quote(this.failure.message))
+      if (this.failure.hint) lines.push('', '**Likely cause and fix:** ' + this.failure.hint)
+    }
+    return fitSummary(lines.join('\n') + '\n')
+  }
+
+  /** Writes every output and the summary, with masked secrets removed. */
+  async publish(
+    outputs: OutputWriter,
+    summary: SummaryWriter,
+    secrets: SecretMasker
+  ): Promise<void> {
+    for (const [name, value] of Object.entries(this.outputValues())) {
+      outputs.set(name, secrets.redact(value))
+    }
+    await summary.write(secrets.redact(this.summaryMarkdown()))
+  }
+}
+
+function cell(text: string): string {
+  const flat = text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|')
+  return flat.length > cellCharLimit ? `${flat.slice(0, cellCharLimit)}…` : flat
+}
+
+function quote(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `> ${line}`)
+    .join('\n')
+}
+
+/** Cuts the summary to the byte limit, saying so. */
+export function fitSummary(markdown: string, limit = summaryByteLimit): string {
+  if (Buffer.byteLength(markdown) <= limit) return markdown
+  const notice = '\n\n_(summary truncated to stay under GitHub’s 1 MiB limit)_\n'
+  const budget = limit - Buffer.byteLength(notice)
+  let cut = markdown.slice(0, budget)
+  while (Buffer.byteLength(cut) > budget) cut = cut.slice(0, -1024)
+  return cut + notice
+}

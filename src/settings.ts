@@ -1,0 +1,85 @@
+// The typed, validated form of every input: what the steps read instead of raw strings.
+
+export type Mode = 'apply' | 'plan' | 'destroy'
+export type DriftPolicy = 'fail' | 'recreate'
+export type AuthMethod = 'oidc' | 'client-secret' | 'azure-cli' | 'managed-identity'
+export type CloudName = 'AzureCloud' | 'AzureUSGovernment' | 'AzureChinaCloud'
+export type ApprovalMode = 'auto' | 'wait' | 'none'
+export type SslMode = 'require' | 'verify-ca' | 'verify-full'
+export type LinkedServiceAuth = 'password' | 'system-assigned-identity' | 'service-principal'
+
+export interface CloudSettings {
+  name: CloudName
+  resourceManagerEndpoint: string
+  authorityHost: string
+  /** True when authority-host was overridden: instance discovery must then be off. */
+  customAuthorityHost: boolean
+  oidcAudience: string
+}
+
+export interface SignInSettings {
+  /** `auto` is still unresolved here: it depends on the runner's environment (see azure.ts). */
+  requested: AuthMethod | 'auto'
+  clientId?: string
+  tenantId?: string
+  clientSecret?: string
+  cloud: CloudSettings
+}
+
+export interface FactoryRef {
+  subscriptionId: string
+  resourceGroup: string
+  name: string
+}
+
+export interface ServerRef {
+  subscriptionId: string
+  resourceGroup: string
+  name: string
+  /** `/subscriptions/…/flexibleServers/<name>` as given or built from the parts. */
+  id: string
+}
+
+export interface KeyVaultSecretRef {
+  /** The factory's AzureKeyVault linked service. */
+  store: string
+  secretName: string
+  secretVersion?: string
+}
+
+export type DatabaseCredential =
+  | { kind: 'password'; password: string }
+  | { kind: 'key-vault-password'; secret: KeyVaultSecretRef }
+  | { kind: 'system-assigned-identity' }
+  | {
+      kind: 'service-principal'
+      servicePrincipalId: string
+      tenantId: string
+      key: KeyVaultSecretRef
+    }
+
+export interface LinkedServiceSettings {
+  name: string
+  database: string
+  username?: string
+  port: number
+  sslMode: SslMode
+  credential: DatabaseCredential
+}
+
+export interface Settings {
+  mode: Mode
+  onDrift: DriftPolicy
+  force: boolean
+  signIn: SignInSettings
+  factory: FactoryRef
+  managedVirtualNetwork: string
+  integrationRuntime: string
+  endpointName: string
+  server: ServerRef
+  approval: { mode: ApprovalMode; timeoutMs: number }
+  linkedService: LinkedServiceSettings
+  connectionTest: { enabled: boolean; query: string; timeoutMs: number }
+  pollIntervalMs: number
+  timeoutMs: number
+}

@@ -1,0 +1,324 @@
+// Approval: find the server-side connection this endpoint made, approve it (or wait for someone
+// to), then wait until the factory's view of the endpoint says Approved.
+import type { PrivateEndpointConnection } from '@azure/arm-postgresql-flexible'
+import { listAll } from '../azure.js'
+import { ActionError, describeFailure, statusCodeOf, translateAzureError } from '../errors.js'
+import type { RunContext } from '../io.js'
+import { lastSegment } from '../names.js'
+import type { StepOutcome } from '../report.js'
+import type { ApprovalMode } from '../settings.js'
+import { requestOptions, type StepContext } from './context.js'
+import { findEndpoint, type EndpointResult } from './endpoint.js'
+
+export const approvePermission =
+  'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/write'
+
+export interface ConnectionView {
+  name: string
+  id: string
+  privateEndpointId: string
+  status: string
+  description: string
+}
+
+export type ConnectionMatch =
+  | { kind: 'none' }
+  | { kind: 'one'; connection: ConnectionView }
+  | { kind: 'many'; connections: ConnectionView[] }
+
+/**
+ * The connection whose private endpoint is `<factory>.<endpoint>` (the name Data Factory gives
+ * the endpoint it creates in its own subscription). Another factory's endpoint of the same name
+ * ends differently, so it does not match.
+ */
+export function matchConnection(
+  connections: ConnectionView[],
+  factoryName: string,
+  endpointName: string
+): ConnectionMatch {
+  const expected = `${factoryName}.${endpointName}`.toLowerCase()
+  const matches = connections.filter(
+    (connection) => lastSegment(connection.privateEndpointId).toLowerCase() === expected
+  )
+  if (matches.length === 0) return { kind: 'none' }
+  if (matches.length === 1) return { kind: 'one', connection: matches[0] }
+  return { kind: 'many', connections: matches }
+}
+
+export type ApprovalDecision =
+  | { kind: 'approved' }
+  | { kind: 'approve' }
+  | { kind: 'await-approval' }
+  | { kind: 'leave' }
+  | { kind: 'refused'; status: string; description: string }
+
+/** What to do about the connection; `undefined` = it does not exist yet (the endpoint is new). */
+export function decideApproval(
+  connection: ConnectionView | undefined,
+  mode: ApprovalMode
+): ApprovalDecision {
+  const status = connection?.status.toLowerCase() ?? 'pending'
+
+  if (status === 'approved') return { kind: 'approved' }
+  if (status === 'rejected' || status === 'disconnected') {
+    return {
+      kind: 'refused',
+      status: connection?.status ?? '',
+      description: connection?.description ?? ''
+    }
+  }
+  if (mode === 'auto') return { kind: 'approve' }
+  return mode === 'wait' ? { kind: 'await-approval' } : { kind: 'leave' }
+}
+
+export function approvalDescription(run: RunContext): string {
+  return `Approved by adf-pg-private-link for ${run.repository} run ${run.runId} (${run.runUrl})`
+}
+
+function refusedError(status: string, description: string, resource: string): ActionError {
+  return new ActionError(
+    `The private endpoint connection is ${status}${description ? ` ("${description}")` : ''}.`,
+    {
+      resource,
+      hint: `A ${status} connection cannot be approved again: delete the managed private endpoint (on-drift: recreate, or mode: destroy) and run again so a new Pending connection is made.`
+    }
+  )
+}
+
+function toConnectionView(connection: PrivateEndpointConnection): ConnectionView {
+  return {
+    name: connection.name ?? '',
+    id: connection.id ?? '',
+    privateEndpointId: connection.privateEndpoint?.id ?? '',
+    status: connection.privateLinkServiceConnectionState?.status ?? '',
+    description: connection.privateLinkServiceConnectionState?.description ?? ''
+  }
+}
+
+export async function observeMatch(
+  context: StepContext,
+  endpointName: string
+): Promise<ConnectionMatch> {
+  const { settings, clients } = context
+  const connections = await describeFailure(
+    'list the private endpoint connections of the server',
+    settings.server.id,
+    () =>
+      listAll(
+        clients.postgres.privateEndpointConnections.listByServer(
+          settings.server.resourceGroup,
+          settings.server.name,
+          requestOptions(context)
+        )
+      )
+  )
+  return matchConnection(connections.map(toConnectionView), settings.factory.name, endpointName)
+}
+
+function ambiguous(connections: ConnectionView[], resource: string): ActionError {
+  return new ActionError(
+    `More than one private endpoint connection on the server matches this endpoint: ${connections.map((c) => `${c.name} (${c.status}, ${c.privateEndpointId})`).join('; ')}.`,
+    {
+      resource,
+      hint: 'Delete the stale connections on the server (Networking > Private endpoint connections) and run again.'
+    }
+  )
+}
+
+function approvalWait(
+  context: StepContext,
+  what: string
+): Parameters<StepContext['waiter']['until']>[0] {
+  return {
+    what,
+    timeoutMs: context.settings.approval.timeoutMs,
+    timeoutInput: 'approval-timeout',
+    hint: 'Approve the connection on the server (Networking > Private endpoint connections) or give the identity the right to approve, then run again; or raise approval-timeout.'
+  }
+}
+
+/** Waits for the connection to appear; fails at once when ambiguous. */
+async function awaitConnection(
+  context: StepContext,
+  endpointName: string
+): Promise<ConnectionView> {
+  return context.waiter.until(
+    approvalWait(context, `the server to list the connection of endpoint '${endpointName}'`),
+    async () => {
+      const match = await observeMatch(context, endpointName)
+      if (match.kind === 'many') throw ambiguous(match.connections, context.settings.server.id)
+      return match.kind === 'one'
+        ? { done: true, value: match.connection }
+        : { done: false, status: 'no connection yet' }
+    }
+  )
+}
+
+/** Waits until the server says Approved; Rejected/Disconnected fail at once. */
+async function awaitServerApproval(
+  context: StepContext,
+  endpointName: string
+): Promise<ConnectionView> {
+  return context.waiter.until(
+    approvalWait(
+      context,
+      `someone to approve the connection of endpoint '${endpointName}' on the server`
+    ),
+    async () => {
+      const match = await observeMatch(context, endpointName)
+      if (match.kind === 'many') throw ambiguous(match.connections, context.settings.server.id)
+      if (match.kind === 'none') return { done: false, status: 'connection gone' }
+      const decision = decideApproval(match.connection, 'wait')
+      if (decision.kind === 'refused')
+        throw refusedError(decision.status, decision.description, match.connection.id)
+      return decision.kind === 'approved'
+        ? { done: true, value: match.connection }
+        : { done: false, status: match.connection.status }
+    }
+  )
+}
+
+/** Waits until the factory's view of the endpoint says Approved (can take minutes). */
+async function awaitFactoryApproval(context: StepContext, endpointName: string): Promise<string> {
+  return context.waiter.until(
+    approvalWait(context, `Data Factory to see endpoint '${endpointName}' as Approved`),
+    async () => {
+      const endpoint = await findEndpoint(context, endpointName)
+      const status = endpoint?.connectionStatus ?? ''
+      if (/^(rejected|disconnected)$/i.test(status)) {
+        throw refusedError(
+          status,
+          endpoint?.connectionDescription ?? '',
+          endpoint?.id ?? endpointName
+        )
+      }
+      return status === 'Approved'
+        ? { done: true, value: status }
+        : { done: false, status: status || 'unknown' }
+    }
+  )
+}
+
+/** Approves; on 403 warns with the missing permission and returns false (then we wait instead). */
+async function approve(context: StepContext, connection: ConnectionView): Promise<boolean> {
+  const { settings, clients } = context
+  try {
+    await clients.postgres.privateEndpointConnections.beginUpdateAndWait(
+      settings.server.resourceGroup,
+      settings.server.name,
+      connection.name,
+      {
+        privateLinkServiceConnectionState: {
+          status: 'Approved',
+          description: approvalDescription(context.run)
+        }
+      },
+      requestOptions(context)
+    )
+    return true
+  } catch (error) {
+    const translated = translateAzureError(
+      error,
+      'approve the private endpoint connection',
+      connection.id
+    )
+    if (statusCodeOf(error) !== 403) throw translated
+    context.log.warning(
+      `${translated.message} ${translated.hint ?? ''} (approving needs '${approvePermission}' on ${settings.server.id}). Waiting for someone else to approve instead.`
+    )
+    return false
+  }
+}
+
+const plannedWork: Record<ApprovalDecision['kind'], string> = {
+  approved: 'nothing to change',
+  approve: 'would approve',
+  'await-approval': 'would wait for someone to approve',
+  leave: 'would leave it (approval: none)',
+  refused: 'would fail'
+}
+
+/** Plan: what apply would do, from one look (the connection may not exist yet). */
+async function planApproval(
+  context: StepContext,
+  endpoint: EndpointResult
+): Promise<StepOutcome<{ approved: boolean }>> {
+  const { settings, ledger } = context
+  const match = endpoint.exists ? await observeMatch(context, endpoint.name) : undefined
+  if (match?.kind === 'many') throw ambiguous(match.connections, settings.server.id)
+  const connection = match?.kind === 'one' ? match.connection : undefined
+  const decision = decideApproval(connection, settings.approval.mode)
+  if (decision.kind === 'refused') {
+    throw refusedError(decision.status, decision.description, connection?.id ?? '')
+  }
+  if (connection) ledger.output('private-endpoint-connection-id', connection.id)
+  if (decision.kind === 'approve') {
+    ledger.change({
+      action: 'approve',
+      resource: 'private-endpoint-connection',
+      id: connection?.id ?? `(the connection of ${settings.factory.name}.${endpoint.name})`
+    })
+  }
+  return {
+    value: { approved: decision.kind === 'approved' },
+    found: connection ? `connection ${connection.name}: ${connection.status}` : 'no connection yet',
+    done: plannedWork[decision.kind]
+  }
+}
+
+export async function ensureApproval(
+  context: StepContext,
+  endpoint: EndpointResult
+): Promise<StepOutcome<{ approved: boolean }>> {
+  const { settings, ledger } = context
+  if (ledger.mode === 'plan') return planApproval(context, endpoint)
+  const mode = settings.approval.mode
+  const firstLook = await observeMatch(context, endpoint.name)
+  if (firstLook.kind === 'many') throw ambiguous(firstLook.connections, settings.server.id)
+  if (mode === 'none') {
+    const connection = firstLook.kind === 'one' ? firstLook.connection : undefined
+    if (connection) ledger.output('private-endpoint-connection-id', connection.id)
+    return {
+      value: { approved: connection?.status === 'Approved' },
+      found: connection
+        ? `connection ${connection.name}: ${connection.status}`
+        : 'no connection yet',
+      done: 'left as is (approval: none)'
+    }
+  }
+  const connection =
+    firstLook.kind === 'one' ? firstLook.connection : await awaitConnection(context, endpoint.name)
+  ledger.output('private-endpoint-connection-id', connection.id)
+  const decision = decideApproval(connection, mode)
+  let done: string
+  switch (decision.kind) {
+    case 'refused':
+      throw refusedError(decision.status, decision.description, connection.id)
+    case 'approved':
+      done = 'already approved'
+      break
+    case 'approve':
+      if (await approve(context, connection)) {
+        ledger.change({
+          action: 'approved',
+          resource: 'private-endpoint-connection',
+          id: connection.id
+        })
+        done = 'approved'
+      } else {
+        await awaitServerApproval(context, endpoint.name)
+        done = 'approved by someone else (no permission to approve)'
+      }
+      break
+    default:
+      await awaitServerApproval(context, endpoint.name)
+      done = 'approved by someone else'
+  }
+  const factoryView = await awaitFactoryApproval(context, endpoint.name)
+  ledger.output('connection-state', factoryView)
+  return {
+    value: { approved: true },
+    found: `connection ${connection.name}: ${connection.status}`,
+    done: `${done}; Data Factory sees it ${factoryView}`
+  }
+}

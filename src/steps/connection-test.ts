@@ -1,0 +1,239 @@
+// The connection test: a temporary dataset and pipeline with one Lookup through the linked service,
+// run once; the activity's own error explains a failure. Both are removed afterwards, always.
+import type { ActivityRun, PipelineResource } from '@azure/arm-datafactory'
+import { randomBytes } from 'node:crypto'
+import { ActionError, describeFailure } from '../errors.js'
+import type { StepOutcome } from '../report.js'
+import { requestOptions, type StepContext } from './context.js'
+import type { LinkedServiceResult } from './linked-service.js'
+
+/** Temporary resources start with this, so teardown and people recognise them as the action's. */
+export const probePrefix = 'adf-pg-private-link-probe'
+export const probeActivityName = 'LookupPostgreSql'
+
+export function probeNames(
+  runId: string,
+  runAttempt: string,
+  random: string
+): { dataset: string; pipeline: string } {
+  const base = `${probePrefix}-${runId}-${runAttempt}-${random}`
+  return { dataset: `${base}-dataset`, pipeline: `${base}-pipeline` }
+}
+
+export function probePipeline(datasetName: string, query: string): PipelineResource {
+  return {
+    description: 'Temporary connection test made by adf-pg-private-link; deleted after the run.',
+    activities: [
+      {
+        name: probeActivityName,
+        type: 'Lookup',
+        source: { type: 'AzurePostgreSqlSource', query },
+        dataset: { referenceName: datasetName, type: 'DatasetReference' },
+        firstRowOnly: true
+      }
+    ]
+  }
+}
+
+export type RunState = 'running' | 'succeeded' | 'failed'
+
+export function runState(status: string | undefined): RunState {
+  switch (status) {
+    case 'Succeeded':
+      return 'succeeded'
+    case 'Failed':
+    case 'Cancelled':
+    case 'Canceled':
+      return 'failed'
+    default:
+      return 'running'
+  }
+}
+
+/** The failed activity's error message (PostgreSQL's own words), if any activity reported one. */
+export function activityFailure(activityRuns: ActivityRun[]): string | undefined {
+  for (const run of activityRuns) {
+    const error = run.error as { message?: string; errorCode?: string } | undefined
+    if (run.status === 'Failed' && error?.message) {
+      return error.errorCode ? `${error.message} (error code ${error.errorCode})` : error.message
+    }
+  }
+  return undefined
+}
+
+/** What to check, from the words of the failure. */
+export function connectionTestHint(message: string): string {
+  const text = message.toLowerCase()
+  if (
+    /password authentication failed|28p01|authentication failed|no pg_hba|role .* does not exist/.test(
+      text
+    )
+  ) {
+    return 'PostgreSQL refused the sign-in: check username and the password (or the Key Vault secret, or the identity mapped to a PostgreSQL role).'
+  }
+  if (/database .* does not exist|3d000/.test(text)) {
+    return 'The database does not exist on the server: check the database input.'
+  }
+  if (/certificate|ssl|tls/.test(text)) {
+    return 'The TLS handshake failed: verify-ca and verify-full need the server certificate chain to be trusted; try ssl-mode: require to confirm.'
+  }
+  if (/timeout|timed out|could not connect|unreachable|refused/.test(text)) {
+    return 'The runtime could not reach the server: check the endpoint is Approved in Data Factory, and that the server allows the connection.'
+  }
+  return 'Read the error above; run the test query in Data Factory Studio with the same linked service to see more.'
+}
+
+export interface ConnectionTestOptions {
+  /** False when approval is `none` and the endpoint is not approved: the test could only fail. */
+  endpointApproved: boolean
+}
+
+export async function testConnection(
+  context: StepContext,
+  linkedService: LinkedServiceResult,
+  options: ConnectionTestOptions
+): Promise<StepOutcome<void>> {
+  const { settings, ledger } = context
+  const skip = (why: string): StepOutcome<void> => ({
+    value: undefined,
+    found: why,
+    done: 'skipped'
+  })
+  if (!settings.connectionTest.enabled) return skip('test-connection is false')
+  if (ledger.mode === 'plan') return skip('plan mode runs no pipeline')
+  if (!options.endpointApproved) return skip('the endpoint is not approved (approval: none)')
+
+  const names = probeNames(
+    context.run.runId,
+    context.run.runAttempt,
+    randomBytes(3).toString('hex')
+  )
+  const { resourceGroup, name: factory } = settings.factory
+  const client = context.clients.dataFactory
+  const started = new Date()
+  try {
+    await describeFailure('create the temporary dataset', names.dataset, () =>
+      client.datasets.createOrUpdate(
+        resourceGroup,
+        factory,
+        names.dataset,
+        {
+          properties: {
+            type: 'AzurePostgreSqlTable',
+            linkedServiceName: {
+              referenceName: linkedService.name,
+              type: 'LinkedServiceReference'
+            },
+            description: 'Temporary connection test made by adf-pg-private-link.'
+          }
+        },
+        requestOptions(context)
+      )
+    )
+    await describeFailure('create the temporary pipeline', names.pipeline, () =>
+      client.pipelines.createOrUpdate(
+        resourceGroup,
+        factory,
+        names.pipeline,
+        probePipeline(names.dataset, settings.connectionTest.query),
+        requestOptions(context)
+      )
+    )
+    const { runId } = await describeFailure('start the connection test', names.pipeline, () =>
+      client.pipelines.createRun(resourceGroup, factory, names.pipeline, requestOptions(context))
+    )
+    ledger.output('connection-test-run-id', runId)
+    const status = await awaitRun(context, runId)
+    if (runState(status.status) === 'succeeded') {
+      ledger.output('connection-test', 'succeeded')
+      return {
+        value: undefined,
+        found: `Lookup "${settings.connectionTest.query}" through ${linkedService.name}`,
+        done: `succeeded (run ${runId})`
+      }
+    }
+    ledger.output('connection-test', 'failed')
+    const activities = await describeFailure('read the activity runs', runId, () =>
+      client.activityRuns.queryByPipelineRun(
+        resourceGroup,
+        factory,
+        runId,
+        {
+          lastUpdatedAfter: new Date(started.getTime() - 60_000),
+          lastUpdatedBefore: new Date(Date.now() + 60_000)
+        },
+        requestOptions(context)
+      )
+    )
+    const message =
+      activityFailure(activities.value) ?? status.message ?? `the run ended ${status.status}`
+    throw new ActionError(`The connection test failed: ${message}`, {
+      resource: `pipeline run ${runId}`,
+      hint: connectionTestHint(message)
+    })
+  } catch (error) {
+    ledger.output('connection-test', 'failed')
+    throw error
+  } finally {
+    await removeProbe(context, names)
+  }
+}
+
+async function awaitRun(
+  context: StepContext,
+  runId: string
+): Promise<{ status?: string; message?: string }> {
+  const { resourceGroup, name: factory } = context.settings.factory
+  const client = context.clients.dataFactory
+  try {
+    return await context.waiter.until(
+      {
+        what: `the connection test run ${runId} to finish`,
+        timeoutMs: context.settings.connectionTest.timeoutMs,
+        timeoutInput: 'test-timeout',
+        hint: 'A managed-VNet runtime can take minutes to start cold; raise test-timeout, or check the run in Data Factory Studio (Monitor).'
+      },
+      async () => {
+        const run = await describeFailure('read the connection test run', runId, () =>
+          client.pipelineRuns.get(resourceGroup, factory, runId, requestOptions(context))
+        )
+        return runState(run.status) === 'running'
+          ? { done: false, status: run.status ?? 'unknown' }
+          : { done: true, value: { status: run.status, message: run.message } }
+      }
+    )
+  } catch (error) {
+    // Stop the run rather than leave it queued behind a deleted pipeline.
+    await client.pipelineRuns.cancel(resourceGroup, factory, runId).catch(() => undefined)
+    throw error
+  }
+}
+
+/** Deletes the temporary pipeline, then its dataset; a failure here only warns. */
+async function removeProbe(
+  context: StepContext,
+  names: { dataset: string; pipeline: string }
+): Promise<void> {
+  const { resourceGroup, name: factory } = context.settings.factory
+  const client = context.clients.dataFactory
+  // No abort signal: a cancelled run must still clean up.
+  await bestEffort(context, `delete the temporary pipeline '${names.pipeline}'`, () =>
+    client.pipelines.delete(resourceGroup, factory, names.pipeline)
+  )
+  await bestEffort(context, `delete the temporary dataset '${names.dataset}'`, () =>
+    client.datasets.delete(resourceGroup, factory, names.dataset)
+  )
+}
+
+async function bestEffort(
+  context: StepContext,
+  what: string,
+  call: () => Promise<void>
+): Promise<void> {
+  try {
+    await call()
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error)
+    context.log.warning(`Could not ${what}: ${message}. Delete it by hand.`)
+  }
+}

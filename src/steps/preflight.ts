@@ -1,0 +1,184 @@
+// Preflight: the factory, its managed VNet and runtime, the server (and the Key Vault linked service)
+// are what the later steps need; anything missing fails here with how to fix it.
+import type { Factory, IntegrationRuntimeResource } from '@azure/arm-datafactory'
+import type { Server } from '@azure/arm-postgresql-flexible'
+import { listAll } from '../azure.js'
+import { ActionError, describeFailure, unlessNotFound } from '../errors.js'
+import { sameId } from '../names.js'
+import type { StepOutcome } from '../report.js'
+import type { Settings } from '../settings.js'
+import { requestOptions, type Finding, type StepContext } from './context.js'
+
+export interface PreflightObservation {
+  factory?: Pick<Factory, 'id' | 'identity'>
+  managedVirtualNetworks: string[]
+  integrationRuntime?: IntegrationRuntimeResource
+  server?: Pick<Server, 'id' | 'state' | 'fullyQualifiedDomainName' | 'network'>
+  /** The type of the Key Vault linked service, when one is needed (undefined = missing). */
+  keyVaultStoreType?: string
+}
+
+export interface PreflightFacts {
+  serverFqdn: string
+  serverId: string
+}
+
+/** Where the Key Vault secret lives, when the chosen credential uses one. */
+export function keyVaultStoreOf(settings: Settings): string | undefined {
+  const { credential } = settings.linkedService
+  if (credential.kind === 'key-vault-password') return credential.secret.store
+  if (credential.kind === 'service-principal') return credential.key.store
+  return undefined
+}
+
+/** Everything wrong with what was observed, in the order a person would fix it. */
+export function checkPreflight(observed: PreflightObservation, settings: Settings): Finding[] {
+  const findings: Finding[] = []
+  const { factory, server } = settings
+  if (!observed.factory) {
+    return [
+      {
+        message: `Data factory '${factory.name}' was not found in resource group '${factory.resourceGroup}' of subscription ${factory.subscriptionId}.`,
+        hint: 'Check factory-name, resource-group and subscription-id, and that the identity can read the factory.'
+      }
+    ]
+  }
+  if (
+    !observed.managedVirtualNetworks.some((name) => sameId(name, settings.managedVirtualNetwork))
+  ) {
+    findings.push({
+      message: `Data factory '${factory.name}' has no managed virtual network '${settings.managedVirtualNetwork}' (found: ${observed.managedVirtualNetworks.join(', ') || 'none'}).`,
+      hint: 'Enable a managed virtual network on the factory (create an Azure integration runtime with "Virtual network configuration" enabled) or set managed-virtual-network to the existing one.'
+    })
+  }
+  const runtime = observed.integrationRuntime
+  const runtimeVnet =
+    runtime?.properties.type === 'Managed'
+      ? runtime.properties.managedVirtualNetwork?.referenceName
+      : undefined
+  if (!runtime) {
+    findings.push({
+      message: `Integration runtime '${settings.integrationRuntime}' was not found in data factory '${factory.name}'.`,
+      hint: 'Set integration-runtime to an Azure integration runtime that runs in the managed virtual network.'
+    })
+  } else if (!sameId(runtimeVnet, settings.managedVirtualNetwork)) {
+    findings.push({
+      message: `Integration runtime '${settings.integrationRuntime}' does not run in managed virtual network '${settings.managedVirtualNetwork}' (its managed virtual network: ${runtimeVnet ?? 'none'}).`,
+      hint: 'Private endpoints are only used by a runtime inside the managed virtual network: create one with "Virtual network configuration" enabled and set integration-runtime to it.'
+    })
+  }
+  if (!observed.server) {
+    findings.push({
+      message: `PostgreSQL flexible server '${server.name}' was not found (${server.id}).`,
+      hint: 'Check server-name/server-resource-group or server-id, and that the identity can read the server.'
+    })
+  } else {
+    if (observed.server.network?.delegatedSubnetResourceId) {
+      findings.push({
+        message: `Server '${server.name}' is integrated into a virtual network (delegated subnet ${observed.server.network.delegatedSubnetResourceId}); Private Link cannot be used with such servers.`,
+        hint: 'Private endpoints only work for servers with "Public access (allowed IP addresses)" networking. Create the server with public access networking (you may disable public network access later) and restore or migrate the data to it.'
+      })
+    }
+    if (observed.server.state !== 'Ready') {
+      findings.push({
+        message: `Server '${server.name}' is ${observed.server.state ?? 'in an unknown state'}, not Ready.`,
+        hint: 'Start the server (or wait for the running operation to finish) and run again: networking changes need a Ready server.'
+      })
+    }
+    if (!observed.server.fullyQualifiedDomainName) {
+      findings.push({
+        message: `Server '${server.name}' reports no fullyQualifiedDomainName.`,
+        hint: 'Wait until the server is fully provisioned and run again.'
+      })
+    }
+  }
+  const store = keyVaultStoreOf(settings)
+  if (store && observed.keyVaultStoreType?.toLowerCase() !== 'azurekeyvault') {
+    findings.push({
+      message: observed.keyVaultStoreType
+        ? `Linked service '${store}' is of type ${observed.keyVaultStoreType}, not AzureKeyVault.`
+        : `Key Vault linked service '${store}' was not found in data factory '${factory.name}'.`,
+      hint: 'Set password-key-vault-linked-service to an AzureKeyVault linked service of this factory (the factory identity needs "Key Vault Secrets User" on the vault).'
+    })
+  }
+  if (
+    settings.linkedService.credential.kind === 'system-assigned-identity' &&
+    !observed.factory.identity?.principalId
+  ) {
+    findings.push({
+      message: `Data factory '${factory.name}' has no system-assigned managed identity.`,
+      hint: "Enable the factory's system-assigned identity and create a PostgreSQL role for it (pgaadauth_create_principal), or choose another linked-service-auth."
+    })
+  }
+  return findings
+}
+
+async function observe(context: StepContext): Promise<PreflightObservation> {
+  const { settings, clients } = context
+  const { resourceGroup, name } = settings.factory
+  const options = requestOptions(context)
+  const factoryId = `factory '${name}'`
+  const factory = await describeFailure('read the data factory', factoryId, () =>
+    unlessNotFound(() => clients.dataFactory.factories.get(resourceGroup, name, options))
+  )
+  if (!factory) return { managedVirtualNetworks: [] }
+  const [vnets, integrationRuntime, server, keyVaultStore] = await Promise.all([
+    describeFailure('list the managed virtual networks', factoryId, () =>
+      listAll(
+        clients.dataFactory.managedVirtualNetworks.listByFactory(resourceGroup, name, options)
+      )
+    ),
+    describeFailure('read the integration runtime', settings.integrationRuntime, () =>
+      unlessNotFound(() =>
+        clients.dataFactory.integrationRuntimes.get(
+          resourceGroup,
+          name,
+          settings.integrationRuntime,
+          options
+        )
+      )
+    ),
+    describeFailure('read the PostgreSQL server', settings.server.id, () =>
+      unlessNotFound(() =>
+        clients.postgres.servers.get(settings.server.resourceGroup, settings.server.name, options)
+      )
+    ),
+    keyVaultStoreOf(settings) === undefined
+      ? undefined
+      : describeFailure('read the Key Vault linked service', keyVaultStoreOf(settings) ?? '', () =>
+          unlessNotFound(() =>
+            clients.dataFactory.linkedServices.get(
+              resourceGroup,
+              name,
+              keyVaultStoreOf(settings) ?? '',
+              options
+            )
+          )
+        )
+  ])
+  return {
+    factory,
+    managedVirtualNetworks: vnets.map((vnet) => vnet.name ?? ''),
+    integrationRuntime,
+    server,
+    keyVaultStoreType: keyVaultStore?.properties.type
+  }
+}
+
+export async function runPreflight(context: StepContext): Promise<StepOutcome<PreflightFacts>> {
+  const observed = await observe(context)
+  const findings = checkPreflight(observed, context.settings)
+  if (findings.length) {
+    throw new ActionError(findings.map((finding) => finding.message).join('\n'), {
+      resource: context.settings.factory.name,
+      hint: findings.map((finding) => finding.hint).join(' ')
+    })
+  }
+  const fqdn = observed.server?.fullyQualifiedDomainName ?? ''
+  context.ledger.output('server-fqdn', fqdn)
+  return {
+    value: { serverFqdn: fqdn, serverId: observed.server?.id ?? context.settings.server.id },
+    found: `factory ${context.settings.factory.name} with managed VNet ${context.settings.managedVirtualNetwork} and runtime ${context.settings.integrationRuntime}; server ${fqdn} Ready`,
+    done: 'checked, nothing to change'
+  }
+}
