@@ -1,6 +1,6 @@
 // Three suites: unit (src, mocked I/O), emulator (the local Azure itself), e2e (dist/index.js as a runner runs it).
 const transform = {
-  '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, tsconfig: 'tsconfig.tools.json' }]
+  '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.tools.json' }]
 }
 const common = {
   preset: 'ts-jest/presets/default-esm',
@@ -13,7 +13,11 @@ const common = {
 export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/__tests__/**/*.test.ts'] },
-    { ...common, displayName: 'emulator', testMatch: ['<rootDir>/emulator/__tests__/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'emulator',
+      testMatch: ['<rootDir>/emulator/__tests__/**/*.test.ts']
+    },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/e2e/**/*.test.ts'] }
   ]
 }

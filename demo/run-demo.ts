@@ -26,7 +26,7 @@ console.log(
   'Starting the local Azure (Resource Manager, Entra ID, GitHub OIDC) and a real PostgreSQL…'
 )
 const emulator = await startEmulator({ scenario, postgres: true })
-let exitCode = 1
+let exitCode: number
 try {
   console.log(`Local Azure at ${emulator.url}; running dist/index.js as a GitHub runner would.\n`)
   const result = await runAction({

@@ -1,6 +1,7 @@
 // `npm run docs`: rewrites the README's inputs and outputs tables from action.yml, so the two never drift
 // (`npm run docs -- --check` fails instead when they differ).
 import { readFile, writeFile } from 'node:fs/promises'
+import { format, resolveConfig } from 'prettier'
 import { parse } from 'yaml'
 
 interface ActionMetadata {
@@ -27,16 +28,21 @@ export function outputsTable(metadata: ActionMetadata): string {
 
 function replaceSection(readme: string, marker: string, table: string): string {
   const pattern = new RegExp(`(<!-- ${marker}:start -->)[\\s\\S]*?(<!-- ${marker}:end -->)`)
-  if (!pattern.test(readme)) throw new Error(`README.md has no <!-- ${marker}:start/end --> markers`)
+  if (!pattern.test(readme))
+    throw new Error(`README.md has no <!-- ${marker}:start/end --> markers`)
   return readme.replace(pattern, `$1\n${table}\n$2`)
 }
 
 const metadata = parse(await readFile('action.yml', 'utf8')) as ActionMetadata
 const readme = await readFile('README.md', 'utf8')
-const updated = replaceSection(
-  replaceSection(readme, 'inputs', inputsTable(metadata)),
-  'outputs',
-  outputsTable(metadata)
+// Formatted as `prettier --write` would, so the check and the formatter agree.
+const updated = await format(
+  replaceSection(
+    replaceSection(readme, 'inputs', inputsTable(metadata)),
+    'outputs',
+    outputsTable(metadata)
+  ),
+  { ...(await resolveConfig('README.md')), parser: 'markdown' }
 )
 if (process.argv.includes('--check')) {
   if (updated !== readme) {

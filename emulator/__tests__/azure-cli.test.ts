@@ -35,7 +35,9 @@ describeWithAzureCli('Azure CLI against the emulator', () => {
   let configDir: string
 
   beforeAll(async () => {
-    emulator = await startEmulator({ scenario: basicScenario(), postgres: false })
+    // The CLI polls a Provisioning resource every 30 s, as against Azure: let the endpoint provision at once.
+    const scenario = basicScenario({ delays: { endpointProvisioningMs: 0 } })
+    emulator = await startEmulator({ scenario, postgres: false })
     configDir = await mkdtemp(path.join(os.tmpdir(), 'adf-pg-az-'))
   })
 

@@ -96,26 +96,20 @@ export class AdminError extends Error {
 }
 
 export class FaultInjector {
-  private active: (ActiveFault & { pattern: RegExp; credit: number })[] = []
+  private active: { fault: ActiveFault; pattern: RegExp; credit: number }[] = []
   private nextId = 1
 
   add(spec: FaultSpec): ActiveFault {
     if (spec.rate !== undefined && !(spec.rate > 0 && spec.rate <= 1)) {
       throw new AdminError(400, 'rate must be in (0, 1]')
     }
-    const fault = {
-      ...spec,
-      id: this.nextId++,
-      hits: 0,
-      pattern: new RegExp(spec.path, 'i'),
-      credit: 0
-    }
-    this.active.push(fault)
-    return this.describe(fault)
+    const fault = { ...spec, id: this.nextId++, hits: 0 }
+    this.active.push({ fault, pattern: new RegExp(spec.path, 'i'), credit: 0 })
+    return { ...fault }
   }
 
   list(): ActiveFault[] {
-    return this.active.map((fault) => this.describe(fault))
+    return this.active.map(({ fault }) => ({ ...fault }))
   }
 
   clear(): void {
@@ -124,25 +118,21 @@ export class FaultInjector {
 
   /** The fault that applies to this request, if any, counting it as used. */
   take(method: string, path: string): ActiveFault | undefined {
-    for (const fault of this.active) {
-      if ((fault.method && fault.method !== method) || !fault.pattern.test(path)) continue
+    for (const entry of this.active) {
+      const { fault } = entry
+      if ((fault.method && fault.method !== method) || !entry.pattern.test(path)) continue
       if (fault.rate !== undefined) {
-        fault.credit += fault.rate
-        if (fault.credit < 1) continue
-        fault.credit -= 1
+        entry.credit += fault.rate
+        if (entry.credit < 1) continue
+        entry.credit -= 1
       }
       fault.hits++
       if (fault.rate === undefined && fault.hits >= (fault.count ?? 1)) {
-        this.active = this.active.filter((other) => other !== fault)
+        this.active = this.active.filter((other) => other !== entry)
       }
-      return this.describe(fault)
+      return { ...fault }
     }
     return undefined
-  }
-
-  private describe(fault: ActiveFault & { pattern: RegExp; credit: number }): ActiveFault {
-    const { pattern: _pattern, credit: _credit, ...described } = fault
-    return described
   }
 }
 

@@ -39,6 +39,30 @@ const subscriptionsApiVersions = [
 ]
 const metadataApiVersions = ['2015-01-01', '2019-05-01']
 
+const apiVersionShape = /^\d{4}-\d{2}-\d{2}(-[a-z]+)?$/i
+
+/** The provider namespace and resource type a path addresses; a POST's last odd segment is an action. */
+function resourceTypeOf(
+  method: string,
+  path: string
+): { namespace: string; resourceType: string } | undefined {
+  const segments = pathSegments(path)
+  const at = segments.findIndex((segment) => segment.toLowerCase() === 'providers')
+  const rest = segments.slice(at + 2)
+  if (at === -1 || rest.length === 0) return undefined
+  const typeSegments = method === 'POST' && rest.length % 2 === 1 ? rest.slice(0, -1) : rest
+  return {
+    namespace: segments[at + 1],
+    resourceType: typeSegments.filter((_, index) => index % 2 === 0).join('/')
+  }
+}
+
+function scenarioLocations(scenario: Scenario): string[] {
+  return [
+    ...new Set([...scenario.factories, ...scenario.servers].map((resource) => resource.location))
+  ]
+}
+
 export interface ProviderResourceType {
   resourceType: string
   apiVersions: string[]
@@ -93,6 +117,9 @@ export interface ArmPlatform {
   missingContainer(path: string): EmuResponse | undefined
   /** ARM's answer for a path no route serves. */
   unknownRoute(req: { path: string; query: URLSearchParams }): EmuResponse
+  /** ARM's refusal of a missing or unsupported api-version: InvalidApiVersionParameter for its own
+   * types and malformed versions, NoRegisteredProviderFound for a provider's resource type. */
+  apiVersionRefusal(route: Route, req: EmuRequest): EmuResponse | undefined
 }
 
 export function createArmPlatform({ baseUrl, scenario, router }: ArmPlatformOptions): ArmPlatform {
@@ -147,28 +174,53 @@ export function createArmPlatform({ baseUrl, scenario, router }: ArmPlatformOpti
   }
 
   function unknownRoute({ path, query }: { path: string; query: URLSearchParams }): EmuResponse {
-    const segments = pathSegments(path)
-    const at = segments.findIndex((segment) => segment.toLowerCase() === 'providers')
-    const namespace = at === -1 ? undefined : segments[at + 1]
-    if (!namespace) {
-      return armError(404, 'NotFound', `The requested path '${path}' was not found.`)
-    }
-    const provider = providerResourceTypes(router.routes()).get(namespace.toLowerCase())
+    const addressed = resourceTypeOf('GET', path)
+    if (!addressed) return armError(404, 'NotFound', `The requested path '${path}' was not found.`)
+    const provider = providerResourceTypes(router.routes()).get(addressed.namespace.toLowerCase())
     if (!provider) {
       return armError(
         404,
         'InvalidResourceNamespace',
-        `The resource namespace '${namespace}' is invalid.`
+        `The resource namespace '${addressed.namespace}' is invalid.`
       )
     }
-    const resourceType = segments
-      .slice(at + 2)
-      .filter((_, index) => index % 2 === 0)
-      .join('/')
     return armError(
       404,
       'InvalidResourceType',
-      `The resource type '${resourceType}' could not be found in the namespace '${provider.namespace}' for api version '${query.get('api-version') ?? ''}'.`
+      `The resource type '${addressed.resourceType}' could not be found in the namespace '${provider.namespace}' for api version '${query.get('api-version') ?? ''}'.`
+    )
+  }
+
+  function apiVersionRefusal(route: Route, req: EmuRequest): EmuResponse | undefined {
+    const supported = route.apiVersions ?? []
+    const version = req.query.get('api-version')
+    if (supported.length === 0) return undefined
+    if (!version) {
+      return armError(
+        400,
+        'MissingApiVersionParameter',
+        'The api-version query parameter (?api-version=) is required for all requests.'
+      )
+    }
+    if (supported.includes(version)) return undefined
+    const addressed = resourceTypeOf(req.method, req.path)
+    if (!addressed || !apiVersionShape.test(version)) {
+      return armError(
+        400,
+        'InvalidApiVersionParameter',
+        `The api-version '${version}' is invalid. The supported versions are '${supported.join(',')}'.`
+      )
+    }
+    const known = providerResourceTypes(router.routes())
+      .get(addressed.namespace.toLowerCase())
+      ?.types.find(
+        (type) => type.resourceType.toLowerCase() === addressed.resourceType.toLowerCase()
+      )
+    const locations = scenarioLocations(scenario())
+    return armError(
+      400,
+      'NoRegisteredProviderFound',
+      `No registered resource provider found for location '${locations[0] ?? ''}' and API version '${version}' for type '${addressed.resourceType}'. The supported api-versions are '${(known?.apiVersions ?? supported).join(', ')}'. The supported locations are '${locations.join(', ')}'.`
     )
   }
 
@@ -181,11 +233,7 @@ export function createArmPlatform({ baseUrl, scenario, router }: ArmPlatformOpti
         `The resource namespace '${req.params.namespace}' is invalid.`
       )
     }
-    const locations = [
-      ...new Set(
-        [...scenario().factories, ...scenario().servers].map((resource) => resource.location)
-      )
-    ]
+    const locations = scenarioLocations(scenario())
     return {
       status: 200,
       body: {
@@ -291,5 +339,5 @@ export function createArmPlatform({ baseUrl, scenario, router }: ArmPlatformOpti
     }
   ]
 
-  return { routes, missingContainer, unknownRoute }
+  return { routes, missingContainer, unknownRoute, apiVersionRefusal }
 }

@@ -19,14 +19,14 @@ import {
   type EmulatorAdmin
 } from './admin.js'
 import { armError } from './arm-errors.js'
-import { createArmPlatform, providerResourceTypes, type ArmPlatform } from './arm-platform.js'
+import { createArmPlatform, type ArmPlatform } from './arm-platform.js'
 import { createCertificateAuthority } from './ca.js'
 import { resolveDelays } from './delays.js'
 import { createIdentity, type Identity } from './identity.js'
 import type { PostgresCluster, PostgresClusterOptions } from './postgres-cluster.js'
 import type { ProviderAdmin, ProviderContext } from './providers.js'
 import { authorizationFailed, authorizationScope, isAuthorized, roleDefinitionOf } from './rbac.js'
-import { pathSegments, Router } from './router.js'
+import { Router } from './router.js'
 import {
   emulatorUrlPlaceholder,
   type Delays,
@@ -78,7 +78,6 @@ export interface PlatformParts {
 }
 
 const maxBodyBytes = 8 * 1024 * 1024
-const apiVersionShape = /^\d{4}-\d{2}-\d{2}(-[a-z]+)?$/i
 
 export function serverResourceId(server: Scenario['servers'][number]): string {
   return `/subscriptions/${server.subscriptionId}/resourceGroups/${server.resourceGroup}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${server.name}`
@@ -168,56 +167,6 @@ interface Pipeline {
   scenario(): Scenario
 }
 
-/** api-version as ARM checks it: its own types say InvalidApiVersionParameter, providers NoRegisteredProviderFound. */
-function apiVersionRefusal(
-  route: Route,
-  req: EmuRequest,
-  pipeline: Pipeline
-): EmuResponse | undefined {
-  const supported = route.apiVersions ?? []
-  const version = req.query.get('api-version')
-  if (supported.length === 0) return undefined
-  if (!version) {
-    return armError(
-      400,
-      'MissingApiVersionParameter',
-      'The api-version query parameter (?api-version=) is required for all requests.'
-    )
-  }
-  if (supported.includes(version)) return undefined
-  const segments = pathSegments(req.path)
-  const at = segments.findIndex((segment) => segment.toLowerCase() === 'providers')
-  const isProviderRoute = at !== -1 && segments.length > at + 2
-  if (!isProviderRoute || !apiVersionShape.test(version)) {
-    return armError(
-      400,
-      'InvalidApiVersionParameter',
-      `The api-version '${version}' is invalid. The supported versions are '${supported.join(',')}'.`
-    )
-  }
-  const namespace = segments[at + 1].toLowerCase()
-  const resourceTypeChain = segments.slice(at + 2).filter((_, index) => index % 2 === 0)
-  const resourceType = (
-    route.method === 'POST' && resourceTypeChain.length * 2 - 1 === segments.length - at - 2
-      ? resourceTypeChain.slice(0, -1)
-      : resourceTypeChain
-  ).join('/')
-  const provider = providerResourceTypes(pipeline.router.routes()).get(namespace)
-  const known = provider?.types.find(
-    (type) => type.resourceType.toLowerCase() === resourceType.toLowerCase()
-  )
-  const locations = [
-    ...new Set(
-      [...pipeline.scenario().factories, ...pipeline.scenario().servers].map((r) => r.location)
-    )
-  ]
-  return armError(
-    400,
-    'NoRegisteredProviderFound',
-    `No registered resource provider found for location '${locations[0] ?? ''}' and API version '${version}' for type '${resourceType}'. The supported api-versions are '${(known?.apiVersions ?? supported).join(', ')}'. The supported locations are '${locations.join(', ')}'.`
-  )
-}
-
 async function dispatch(
   pipeline: Pipeline,
   emuReq: Omit<EmuRequest, 'params' | 'body'>,
@@ -244,7 +193,7 @@ async function dispatch(
     if ('error' in authentication) return { response: authentication.error }
     req.caller = authentication.caller
   }
-  const versionRefusal = apiVersionRefusal(route, req, pipeline)
+  const versionRefusal = pipeline.arm.apiVersionRefusal(route, req)
   if (versionRefusal) return { response: versionRefusal, caller: req.caller }
   if (route.permission && req.caller) {
     const scope = authorizationScope(req.method, req.path)
