@@ -129,7 +129,8 @@ export async function withRawBody<T>(
   let body: unknown
   const value = await call({
     onResponse: (raw) => {
-      body = raw.parsedBody ?? (raw.bodyAsText ? JSON.parse(raw.bodyAsText) : undefined)
+      // parsedBody is the SDK's deserialized model by now: only bodyAsText keeps what Azure sent.
+      body = raw.bodyAsText ? JSON.parse(raw.bodyAsText) : raw.parsedBody
     }
   })
   return { value, body }
@@ -143,7 +144,7 @@ export async function listRawItems(
   await listAll(
     call({
       onResponse: (raw) => {
-        const body = (raw.parsedBody ?? (raw.bodyAsText ? JSON.parse(raw.bodyAsText) : {})) as {
+        const body = (raw.bodyAsText ? JSON.parse(raw.bodyAsText) : (raw.parsedBody ?? {})) as {
           value?: unknown[]
         }
         items.push(...(body.value ?? []))

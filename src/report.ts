@@ -173,7 +173,7 @@ export class RunReport implements Ledger {
         ''
       )
     }
-    lines.push('| Step | Found | Done | Took |', '| --- | --- | --- | --- |')
+    if (this.steps.length) lines.push('| Step | Found | Done | Took |', '| --- | --- | --- | --- |')
     for (const step of this.steps) {
       const icon = step.status === 'succeeded' ? '✅' : step.status === 'cancelled' ? '⏹️' : '❌'
       lines.push(

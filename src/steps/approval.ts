@@ -223,8 +223,12 @@ async function approve(context: StepContext, connection: ConnectionView): Promis
       connection.id
     )
     if (statusCodeOf(error) !== 403) throw translated
+    // Azure's message usually names the action; say it ourselves when it does not.
+    const permission = translated.hint?.includes(approvePermission)
+      ? translated.hint
+      : `${translated.hint ?? ''} Approving needs '${approvePermission}' on ${settings.server.id}.`
     context.log.warning(
-      `${translated.message} ${translated.hint ?? ''} (approving needs '${approvePermission}' on ${settings.server.id}). Waiting for someone else to approve instead.`
+      `${translated.message} ${permission} Waiting for someone else to approve instead.`
     )
     return false
   }

@@ -56,7 +56,9 @@ export function decideEndpointAction(
   )
   if (other) return { kind: 'reuse-other', endpoint: other }
   if (!sameName) return { kind: 'create' }
-  const reason = `it targets ${sameName.privateLinkResourceId || 'nothing'} (group ${sameName.groupId || 'none'}) instead of ${desired.privateLinkResourceId} (group ${desired.groupId})`
+  const reason = sameId(sameName.privateLinkResourceId, desired.privateLinkResourceId)
+    ? `its group is ${sameName.groupId || 'none'} instead of ${desired.groupId}`
+    : `it targets ${sameName.privateLinkResourceId || 'nothing'} instead of ${desired.privateLinkResourceId}`
   return onDrift === 'recreate'
     ? { kind: 'recreate', endpoint: sameName, reason }
     : { kind: 'drift', endpoint: sameName, reason }

@@ -212,6 +212,11 @@ export function mergeWithExisting(desired: Json, existingBody: unknown, password
   }
 }
 
+export function linkedServiceId(settings: Settings): string {
+  const { subscriptionId, resourceGroup, name } = settings.factory
+  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.DataFactory/factories/${name}/linkedservices/${settings.linkedService.name}`
+}
+
 export interface LinkedServiceResult {
   name: string
 }
@@ -223,7 +228,7 @@ export async function ensureLinkedService(
   const { settings, clients, ledger } = context
   const { resourceGroup, name: factory } = settings.factory
   const name = settings.linkedService.name
-  const id = `/subscriptions/${settings.factory.subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.DataFactory/factories/${factory}/linkedservices/${name}`
+  const id = linkedServiceId(settings)
   ledger.output('linked-service-name', name)
   const existing = await describeFailure('read the linked service', id, () =>
     unlessNotFound(() =>

@@ -8,6 +8,7 @@ import type { StepOutcome } from '../report.js'
 import { observeMatch } from './approval.js'
 import { requestOptions, type StepContext } from './context.js'
 import { probePrefix } from './connection-test.js'
+import { linkedServiceId } from './linked-service.js'
 import { deleteEndpoint, listEndpoints, postgresGroupId, type EndpointView } from './endpoint.js'
 
 export interface NamedBody {
@@ -207,7 +208,7 @@ export async function teardown(context: StepContext): Promise<StepOutcome<void>>
     ledger.change({
       action: 'deleted',
       resource: 'linked-service',
-      id: settings.linkedService.name
+      id: linkedServiceId(settings)
     })
   }
   if (decision.deleteEndpoint && observed.endpoint) {

@@ -1,0 +1,49 @@
+// Test doubles for the action's I/O interfaces.
+import { createSecretMasker, type ActionIO, type InputReader } from '../src/io.js'
+
+export const validInputs: Record<string, string> = {
+  'subscription-id': '0b9e4f3a-7c21-4d58-a6e3-2f8b1c9d0e47',
+  'resource-group': 'rg-data',
+  'factory-name': 'adf-demo',
+  'server-name': 'pg-demo',
+  database: 'appdb',
+  username: 'adfuser',
+  password: 'Sup3r-secret!'
+}
+
+export function reader(values: Record<string, string>, calls: string[] = []): InputReader {
+  return {
+    get(name) {
+      calls.push(`get:${name}`)
+      return values[name] ?? ''
+    }
+  }
+}
+
+export interface FakeIO extends ActionIO {
+  written: { outputs: Record<string, string>; summary: string; failed?: string; logs: string[] }
+}
+
+export function fakeIO(inputs: Record<string, string>): FakeIO {
+  const written: FakeIO['written'] = { outputs: {}, summary: '', logs: [] }
+  return {
+    written,
+    inputs: reader(inputs),
+    outputs: { set: (name, value) => void (written.outputs[name] = value) },
+    log: {
+      info: (m) => void written.logs.push(m),
+      warning: (m) => void written.logs.push(`warning: ${m}`),
+      debug: () => undefined
+    },
+    secrets: createSecretMasker(() => undefined),
+    summary: { write: async (markdown) => void (written.summary = markdown) },
+    run: {
+      repository: 'octo/repo',
+      runId: '42',
+      runAttempt: '1',
+      runUrl: 'https://github.com/octo/repo/actions/runs/42'
+    },
+    idToken: async () => 'token',
+    fail: (message) => void (written.failed = message)
+  }
+}

@@ -1,0 +1,255 @@
+import { describe, expect, it } from '@jest/globals'
+import { InputError } from '../src/errors.js'
+import { readSettings } from '../src/inputs.js'
+import { createSecretMasker } from '../src/io.js'
+import { reader, validInputs } from './helpers.js'
+
+function parse(overrides: Record<string, string> = {}, masked: string[] = []) {
+  const values = { ...validInputs, ...overrides }
+  return readSettings(
+    reader(values),
+    createSecretMasker((secret) => masked.push(secret))
+  )
+}
+
+function problems(overrides: Record<string, string>): string[] {
+  try {
+    parse(overrides)
+  } catch (error) {
+    if (error instanceof InputError) return error.problems
+    throw error
+  }
+  throw new Error('expected an InputError')
+}
+
+describe('readSettings', () => {
+  it('returns typed settings with defaults and derived names', () => {
+    const settings = parse()
+    expect(settings.mode).toBe('apply')
+    expect(settings.managedVirtualNetwork).toBe('default')
+    expect(settings.integrationRuntime).toBe('AutoResolveIntegrationRuntime')
+    expect(settings.endpointName).toBe('pg-pg-demo')
+    expect(settings.linkedService).toMatchObject({
+      name: 'PostgreSql_pg-demo_appdb',
+      port: 5432,
+      sslMode: 'require',
+      credential: { kind: 'password', password: 'Sup3r-secret!' }
+    })
+    expect(settings.server.id).toBe(
+      '/subscriptions/0b9e4f3a-7c21-4d58-a6e3-2f8b1c9d0e47/resourceGroups/rg-data/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg-demo'
+    )
+    expect(settings.approval).toEqual({ mode: 'auto', timeoutMs: 15 * 60_000 })
+    expect(settings.connectionTest).toEqual({
+      enabled: true,
+      query: 'SELECT 1',
+      timeoutMs: 10 * 60_000
+    })
+    expect(settings.pollIntervalMs).toBe(10_000)
+    expect(settings.timeoutMs).toBe(45 * 60_000)
+    expect(settings.signIn.cloud).toMatchObject({
+      resourceManagerEndpoint: 'https://management.azure.com',
+      oidcAudience: 'api://AzureADTokenExchange',
+      customAuthorityHost: false
+    })
+  })
+
+  it('masks the password and client secret before reading any other input', () => {
+    const calls: string[] = []
+    const masker = createSecretMasker((secret) => calls.push(`mask:${secret}`))
+    readSettings(
+      reader(
+        { ...validInputs, 'client-secret': 'cs-value', 'client-id': 'c', 'tenant-id': 't' },
+        calls
+      ),
+      masker
+    )
+    const firstOther = calls.findIndex(
+      (call) => call.startsWith('get:') && !/password|client-secret/.test(call)
+    )
+    expect(calls.indexOf('mask:Sup3r-secret!')).toBeGreaterThan(-1)
+    expect(calls.indexOf('mask:Sup3r-secret!')).toBeLessThan(firstOther)
+    expect(calls.indexOf('mask:cs-value')).toBeLessThan(firstOther)
+  })
+
+  it('never puts a secret into a validation message', () => {
+    const all = problems({ 'ssl-mode': 'prefer', 'factory-name': 'bad_name' }).join('\n')
+    expect(all).not.toContain('Sup3r-secret!')
+  })
+
+  it('lists every problem at once, naming the input and the rule', () => {
+    const found = problems({ 'subscription-id': 'nope', 'factory-name': 'bad_name', port: '70000' })
+    expect(found).toHaveLength(3)
+    expect(found[0]).toMatch(/'subscription-id' \('nope'\) must be 36–36 characters/)
+    expect(found[1]).toMatch(/'factory-name' \('bad_name'\) must match .*single '-'/)
+    expect(found[2]).toMatch(/'port' is '70000'; expected a whole number from 1 to 65535/)
+  })
+
+  it.each([
+    ['subscription-id', /'subscription-id' is missing/],
+    ['resource-group', /'resource-group' is missing/],
+    ['factory-name', /'factory-name' is missing/],
+    ['database', /'database' is missing/],
+    ['username', /'username' is missing/],
+    ['server-name', /give 'server-name' or 'server-id'/],
+    ['password', /'password' is missing/]
+  ])('requires %s', (name, message) => {
+    expect(problems({ [name]: '' })).toEqual(
+      expect.arrayContaining([expect.stringMatching(message)])
+    )
+  })
+
+  it.each(['disable', 'allow', 'prefer'])('refuses ssl-mode %s as unencrypted', (mode) => {
+    expect(problems({ 'ssl-mode': mode })[0]).toMatch(
+      /refused: this action makes an encrypted private connection/
+    )
+  })
+
+  it.each([
+    ['verify-ca', 'verify-ca'],
+    ['VERIFY-FULL', 'verify-full']
+  ])('accepts ssl-mode %s', (given, expected) => {
+    expect(parse({ 'ssl-mode': given }).linkedService.sslMode).toBe(expected)
+  })
+
+  it('rejects endpoint names outside the Data Factory rule', () => {
+    expect(problems({ 'endpoint-name': '-bad' })[0]).toMatch(
+      /'endpoint-name' \('-bad'\) must match/
+    )
+    expect(problems({ 'endpoint-name': 'a'.repeat(81) })[0]).toMatch(/1–80 characters/)
+  })
+
+  it('parses server-id, including another subscription', () => {
+    const settings = parse({
+      'server-name': '',
+      'server-id':
+        '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-db/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg-other'
+    })
+    expect(settings.server).toMatchObject({
+      subscriptionId: '11111111-2222-3333-4444-555555555555',
+      resourceGroup: 'rg-db',
+      name: 'pg-other'
+    })
+    expect(settings.factory.subscriptionId).toBe(validInputs['subscription-id'])
+  })
+
+  it('refuses a server-id that is not a flexible server, and both server inputs together', () => {
+    expect(
+      problems({
+        'server-name': '',
+        'server-id': '/subscriptions/x/resourceGroups/y/providers/Microsoft.Sql/servers/z'
+      })[0]
+    ).toMatch(/'server-id' .* is not a flexible server id/)
+    expect(
+      problems({
+        'server-id':
+          '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-db/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg-other'
+      })[0]
+    ).toMatch(/both given; give exactly one/)
+  })
+
+  it('takes the password from Key Vault, refusing both forms at once', () => {
+    const kv = {
+      password: '',
+      'password-key-vault-linked-service': 'kv',
+      'password-secret-name': 'pg-pass'
+    }
+    expect(parse(kv).linkedService.credential).toEqual({
+      kind: 'key-vault-password',
+      secret: { store: 'kv', secretName: 'pg-pass', secretVersion: undefined }
+    })
+    expect(problems({ ...kv, password: 'x' })[0]).toMatch(
+      /'password' and the Key Vault inputs .* both given/
+    )
+    expect(problems({ ...kv, 'password-secret-name': '' })[0]).toMatch(
+      /'password-secret-name' is missing/
+    )
+  })
+
+  it('validates the linked-service-auth combinations', () => {
+    expect(problems({ 'linked-service-auth': 'system-assigned-identity' })[0]).toMatch(
+      /'password': not used with linked-service-auth 'system-assigned-identity'/
+    )
+    expect(
+      parse({ 'linked-service-auth': 'system-assigned-identity', password: '', username: '' })
+        .linkedService.credential
+    ).toEqual({
+      kind: 'system-assigned-identity'
+    })
+    const sp = {
+      'linked-service-auth': 'service-principal',
+      password: '',
+      'tenant-id': 'tenant',
+      'service-principal-id': 'app-id',
+      'password-key-vault-linked-service': 'kv',
+      'service-principal-key-secret-name': 'sp-key'
+    }
+    expect(parse(sp).linkedService.credential).toEqual({
+      kind: 'service-principal',
+      servicePrincipalId: 'app-id',
+      tenantId: 'tenant',
+      key: { store: 'kv', secretName: 'sp-key', secretVersion: undefined }
+    })
+    expect(problems({ ...sp, 'service-principal-id': '' })[0]).toMatch(
+      /'service-principal-id' is missing/
+    )
+    expect(problems({ 'service-principal-id': 'app' })[0]).toMatch(
+      /only used with linked-service-auth 'service-principal'/
+    )
+  })
+
+  it('needs no database credential to destroy', () => {
+    expect(parse({ mode: 'destroy', password: '', username: '' }).mode).toBe('destroy')
+  })
+
+  it('checks the sign-in inputs the chosen auth needs', () => {
+    expect(problems({ auth: 'oidc' })).toEqual([
+      "'client-id' is missing: auth 'oidc' needs it.",
+      "'tenant-id' is missing: auth 'oidc' needs it."
+    ])
+    expect(problems({ 'client-secret': 's' })[0]).toMatch(
+      /'client-id' is missing: client-secret is given/
+    )
+    expect(problems({ auth: 'password' })[0]).toMatch(/'auth' is 'password'; allowed: auto, oidc/)
+  })
+
+  it('derives cloud endpoints and audience from environment, with overrides', () => {
+    expect(parse({ environment: 'AzureUSGovernment' }).signIn.cloud).toMatchObject({
+      resourceManagerEndpoint: 'https://management.usgovcloudapi.net',
+      authorityHost: 'https://login.microsoftonline.us',
+      oidcAudience: 'api://AzureADTokenExchangeUSGov'
+    })
+    expect(parse({ environment: 'AzureChinaCloud' }).signIn.cloud.oidcAudience).toBe(
+      'api://AzureADTokenExchangeChina'
+    )
+    const custom = parse({
+      'resource-manager-endpoint': 'https://127.0.0.1:8443/',
+      'authority-host': 'https://login.example',
+      audience: 'aud'
+    })
+    expect(custom.signIn.cloud).toMatchObject({
+      resourceManagerEndpoint: 'https://127.0.0.1:8443',
+      authorityHost: 'https://login.example',
+      customAuthorityHost: true,
+      oidcAudience: 'aud'
+    })
+    expect(problems({ 'resource-manager-endpoint': 'http://plain' })[0]).toMatch(
+      /expected an https:\/\/ URL/
+    )
+  })
+
+  it('validates durations and booleans', () => {
+    expect(
+      parse({ 'poll-interval': '500ms', 'approval-timeout': '90', timeout: '1h' })
+    ).toMatchObject({
+      pollIntervalMs: 500,
+      approval: { timeoutMs: 90_000 },
+      timeoutMs: 3_600_000
+    })
+    expect(problems({ 'poll-interval': 'soon' })[0]).toMatch(
+      /'poll-interval' is 'soon'; expected a duration/
+    )
+    expect(problems({ 'test-connection': 'yes' })[0]).toMatch(
+      /'test-connection' is 'yes'; allowed: true, false/
+    )
+  })
+})

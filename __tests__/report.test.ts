@@ -1,0 +1,105 @@
+import { describe, expect, it } from '@jest/globals'
+import { ActionError, CancelledError } from '../src/errors.js'
+import { createSecretMasker } from '../src/io.js'
+import { fitSummary, outputNames, RunReport } from '../src/report.js'
+
+function clock(...times: number[]): () => number {
+  return () => times.shift() ?? 0
+}
+
+describe('RunReport', () => {
+  it('sets every output, with changed and changes from the recorded changes', async () => {
+    const report = new RunReport('apply', clock(0, 1500))
+    await report.step('Managed private endpoint', async () => {
+      report.output('private-endpoint-name', 'pg-x')
+      report.change({ action: 'created', resource: 'managed-private-endpoint', id: '/pe' })
+      return { value: undefined, found: 'no endpoint', done: 'created' }
+    })
+    const outputs = report.outputValues()
+    expect(Object.keys(outputs).sort()).toEqual([...outputNames].sort())
+    expect(outputs).toMatchObject({
+      'private-endpoint-name': 'pg-x',
+      'connection-test': 'skipped',
+      'private-endpoint-id': '',
+      changed: 'true'
+    })
+    expect(JSON.parse(outputs.changes)).toEqual([
+      { action: 'created', resource: 'managed-private-endpoint', id: '/pe' }
+    ])
+  })
+
+  it('reports changed=false and [] when nothing changed', () => {
+    expect(new RunReport('apply').outputValues()).toMatchObject({ changed: 'false', changes: '[]' })
+  })
+
+  it('writes one summary row per step with what was found, done and how long', async () => {
+    const report = new RunReport('apply', clock(0, 2_000))
+    await report.step('Preflight', async () => ({
+      value: 1,
+      found: 'factory | ok',
+      done: 'checked'
+    }))
+    const summary = report.summaryMarkdown()
+    expect(summary).toContain('## adf-pg-private-link: apply succeeded')
+    expect(summary).toContain('| ✅ Preflight | factory \\| ok | checked | 2s |')
+  })
+
+  it('records a failing step, the error and its hint, and rethrows', async () => {
+    const report = new RunReport('apply', clock(0, 10))
+    const error = new ActionError('Could not approve.', { hint: 'Grant the role.' })
+    await expect(report.step('Approval', async () => Promise.reject(error))).rejects.toBe(error)
+    const summary = report.summaryMarkdown()
+    expect(summary).toContain('## adf-pg-private-link: apply failed')
+    expect(summary).toContain('| ❌ Approval |  | failed | 10ms |')
+    expect(summary).toContain('> Could not approve.')
+    expect(summary).toContain('**Likely cause and fix:** Grant the role.')
+    expect(report.failed).toMatchObject({ step: 'Approval', message: 'Could not approve.' })
+  })
+
+  it('says cancelled when the run was cancelled', async () => {
+    const report = new RunReport('apply')
+    await expect(
+      report.step('Approval', async () => Promise.reject(new CancelledError('waiting')))
+    ).rejects.toThrow()
+    expect(report.summaryMarkdown()).toContain('apply cancelled')
+  })
+
+  it('in plan mode says nothing was written and lists planned changes with their fields', () => {
+    const report = new RunReport('plan')
+    report.change({
+      action: 'update',
+      resource: 'linked-service',
+      id: '/ls',
+      fields: ['typeProperties.sslMode']
+    })
+    const summary = report.summaryMarkdown()
+    expect(summary).toContain('Apply would make 1 change(s); nothing was written.')
+    expect(summary).toContain('### Planned changes')
+    expect(summary).toContain('| update | linked-service | /ls | fields: typeProperties.sslMode |')
+  })
+
+  it('redacts masked secrets from outputs and the summary', async () => {
+    const report = new RunReport('apply')
+    report.fail(new Error('bad password hunter2 rejected'))
+    const masker = createSecretMasker(() => undefined)
+    masker.mask('hunter2')
+    const written: Record<string, string> = {}
+    let summary = ''
+    report.output('server-fqdn', 'hunter2.example')
+    await report.publish(
+      { set: (name, value) => void (written[name] = value) },
+      { write: async (text) => void (summary = text) },
+      masker
+    )
+    expect(written['server-fqdn']).toBe('***.example')
+    expect(summary).toContain('bad password *** rejected')
+    expect(summary).not.toContain('hunter2')
+  })
+
+  it('keeps the summary under the 1 MiB limit', () => {
+    const fitted = fitSummary('x'.repeat(2_000_000))
+    expect(Buffer.byteLength(fitted)).toBeLessThanOrEqual(1_000_000)
+    expect(fitted).toContain('summary truncated')
+    expect(fitSummary('short')).toBe('short')
+  })
+})

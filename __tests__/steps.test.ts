@@ -1,0 +1,525 @@
+import { describe, expect, it } from '@jest/globals'
+import { readSettings } from '../src/inputs.js'
+import { createSecretMasker } from '../src/io.js'
+import {
+  approvalDescription,
+  decideApproval,
+  matchConnection,
+  type ConnectionView
+} from '../src/steps/approval.js'
+import {
+  activityFailure,
+  connectionTestHint,
+  probeNames,
+  probePipeline,
+  runState
+} from '../src/steps/connection-test.js'
+import { decideEndpointAction, type EndpointView } from '../src/steps/endpoint.js'
+import {
+  desiredLinkedService,
+  diffLinkedService,
+  fingerprintPrefix,
+  mergeWithExisting,
+  passwordFingerprint
+} from '../src/steps/linked-service.js'
+import { checkPreflight, type PreflightObservation } from '../src/steps/preflight.js'
+import { decideTeardown, findReferences } from '../src/steps/teardown.js'
+import { reader, validInputs } from './helpers.js'
+
+const serverId =
+  '/subscriptions/s/resourceGroups/g/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg-demo'
+const settingsWith = (overrides: Record<string, string> = {}) =>
+  readSettings(
+    reader({ ...validInputs, ...overrides }),
+    createSecretMasker(() => undefined)
+  )
+
+function endpoint(overrides: Partial<EndpointView>): EndpointView {
+  return {
+    name: 'pg-pg-demo',
+    id: '/x/managedPrivateEndpoints/pg-pg-demo',
+    privateLinkResourceId: serverId,
+    groupId: 'postgresqlServer',
+    provisioningState: 'Succeeded',
+    connectionStatus: 'Pending',
+    connectionDescription: '',
+    isReserved: false,
+    ...overrides
+  }
+}
+const desired = { name: 'pg-pg-demo', privateLinkResourceId: serverId, groupId: 'postgresqlServer' }
+
+describe('decideEndpointAction', () => {
+  it('creates when nothing targets the server', () => {
+    expect(
+      decideEndpointAction(
+        [endpoint({ name: 'other', privateLinkResourceId: '/elsewhere' })],
+        desired,
+        'fail'
+      )
+    ).toEqual({ kind: 'create' })
+  })
+  it('reuses an identical endpoint, comparing ids case-insensitively', () => {
+    const same = endpoint({ name: 'PG-PG-DEMO', privateLinkResourceId: serverId.toLowerCase() })
+    expect(decideEndpointAction([same], desired, 'fail')).toEqual({ kind: 'reuse', endpoint: same })
+  })
+  it('reports drift for the same name with another target or group, or recreates on request', () => {
+    const drifted = endpoint({ groupId: 'sqlServer' })
+    const decision = decideEndpointAction([drifted], desired, 'fail')
+    expect(decision).toMatchObject({ kind: 'drift', endpoint: drifted })
+    expect(decision.kind === 'drift' && decision.reason).toBe(
+      'its group is sqlServer instead of postgresqlServer'
+    )
+    const moved = endpoint({ privateLinkResourceId: '/elsewhere' })
+    expect(decideEndpointAction([moved], desired, 'fail')).toMatchObject({
+      kind: 'drift',
+      reason: `it targets /elsewhere instead of ${serverId}`
+    })
+    expect(decideEndpointAction([drifted], desired, 'recreate')).toMatchObject({ kind: 'recreate' })
+  })
+  it('reuses an endpoint of another name that already targets the server instead of a doomed PUT', () => {
+    const other = endpoint({ name: 'hand-made' })
+    expect(decideEndpointAction([other], desired, 'fail')).toEqual({
+      kind: 'reuse-other',
+      endpoint: other
+    })
+    expect(decideEndpointAction([{ ...other, isReserved: true }], desired, 'fail')).toEqual({
+      kind: 'create'
+    })
+  })
+})
+
+function connection(privateEndpointId: string, status = 'Pending'): ConnectionView {
+  return {
+    name: `${privateEndpointId.split('/').pop()}.guid`,
+    id: `/c/${status}`,
+    privateEndpointId,
+    status,
+    description: ''
+  }
+}
+const peBase =
+  '/subscriptions/msft/resourceGroups/vnet/providers/Microsoft.Network/privateEndpoints/'
+
+describe('matchConnection', () => {
+  it("matches <factory>.<endpoint> case-insensitively and never another factory's endpoint of the same name", () => {
+    const mine = connection(`${peBase}ADF-Demo.pg-pg-demo`)
+    const foreign = connection(`${peBase}adf-analytics.pg-pg-demo`)
+    expect(matchConnection([foreign, mine], 'adf-demo', 'pg-pg-demo')).toEqual({
+      kind: 'one',
+      connection: mine
+    })
+    expect(matchConnection([foreign], 'adf-demo', 'pg-pg-demo')).toEqual({ kind: 'none' })
+    expect(
+      matchConnection([connection(`${peBase}xadf-demo.pg-pg-demo`)], 'adf-demo', 'pg-pg-demo')
+    ).toEqual({ kind: 'none' })
+  })
+  it('reports every match when more than one', () => {
+    const a = connection(`${peBase}adf-demo.pg-pg-demo`)
+    const b = connection(
+      `/subscriptions/other/resourceGroups/r/providers/Microsoft.Network/privateEndpoints/adf-demo.pg-pg-demo`
+    )
+    expect(matchConnection([a, b], 'adf-demo', 'pg-pg-demo')).toEqual({
+      kind: 'many',
+      connections: [a, b]
+    })
+  })
+})
+
+describe('decideApproval', () => {
+  const pending = connection(`${peBase}f.e`)
+  it.each([
+    ['auto', 'approve'],
+    ['wait', 'await-approval'],
+    ['none', 'leave']
+  ] as const)('a Pending connection in %s mode: %s', (mode, kind) => {
+    expect(decideApproval(pending, mode).kind).toBe(kind)
+    expect(decideApproval(undefined, mode).kind).toBe(kind)
+  })
+  it('does nothing to an Approved one and refuses Rejected/Disconnected at once', () => {
+    expect(decideApproval({ ...pending, status: 'Approved' }, 'auto')).toEqual({ kind: 'approved' })
+    expect(
+      decideApproval({ ...pending, status: 'Rejected', description: 'no thanks' }, 'wait')
+    ).toEqual({
+      kind: 'refused',
+      status: 'Rejected',
+      description: 'no thanks'
+    })
+    expect(decideApproval({ ...pending, status: 'Disconnected' }, 'auto').kind).toBe('refused')
+  })
+  it('names the repository and run in the approval description', () => {
+    expect(
+      approvalDescription({
+        repository: 'o/r',
+        runId: '7',
+        runAttempt: '1',
+        runUrl: 'https://github.com/o/r/actions/runs/7'
+      })
+    ).toBe('Approved by adf-pg-private-link for o/r run 7 (https://github.com/o/r/actions/runs/7)')
+  })
+})
+
+describe('linked service', () => {
+  const fqdn = 'pg-demo.postgres.database.azure.com'
+
+  it('builds the v2 body over the managed runtime', () => {
+    const body = desiredLinkedService(settingsWith({ 'ssl-mode': 'verify-full' }), fqdn)
+    expect(body).toEqual({
+      type: 'AzurePostgreSql',
+      version: '2.0',
+      typeProperties: {
+        server: fqdn,
+        port: 5432,
+        database: 'appdb',
+        sslMode: 5,
+        username: 'adfuser',
+        authenticationType: 'BasicAuth',
+        password: { type: 'SecureString', value: 'Sup3r-secret!' }
+      },
+      connectVia: {
+        referenceName: 'AutoResolveIntegrationRuntime',
+        type: 'IntegrationRuntimeReference'
+      }
+    })
+  })
+
+  it('references Key Vault, or stores no secret for the factory identity', () => {
+    const kv = desiredLinkedService(
+      settingsWith({
+        password: '',
+        'password-key-vault-linked-service': 'kv',
+        'password-secret-name': 'pw',
+        'password-secret-version': 'v1'
+      }),
+      fqdn
+    )
+    expect((kv.typeProperties as Record<string, unknown>).password).toEqual({
+      type: 'AzureKeyVaultSecret',
+      store: { referenceName: 'kv', type: 'LinkedServiceReference' },
+      secretName: 'pw',
+      secretVersion: 'v1'
+    })
+    const identity = desiredLinkedService(
+      settingsWith({
+        password: '',
+        username: '',
+        'linked-service-auth': 'system-assigned-identity'
+      }),
+      fqdn
+    )
+    expect(identity.typeProperties).toEqual({
+      server: fqdn,
+      port: 5432,
+      database: 'appdb',
+      sslMode: 3,
+      authenticationType: 'SystemAssignedManagedIdentity'
+    })
+  })
+
+  /** The linked service as Azure returns it after a write: the SecureString masked. */
+  function asReturned(properties: Record<string, unknown>): unknown {
+    const typeProperties = { ...(properties.typeProperties as Record<string, unknown>) }
+    if (typeProperties.password)
+      typeProperties.password = { type: 'SecureString', value: '**********' }
+    return {
+      id: '/ls',
+      name: 'ls',
+      properties: {
+        ...properties,
+        typeProperties: { ...typeProperties, port: String(typeProperties.port) }
+      }
+    }
+  }
+
+  it('creates when missing and finds nothing to change after its own write', () => {
+    const settings = settingsWith()
+    const first = mergeWithExisting(
+      desiredLinkedService(settings, fqdn),
+      undefined,
+      'Sup3r-secret!'
+    )
+    expect(diffLinkedService(undefined, first)).toEqual({ kind: 'create' })
+    const again = mergeWithExisting(
+      desiredLinkedService(settings, fqdn),
+      asReturned(first),
+      'Sup3r-secret!'
+    )
+    expect(diffLinkedService(asReturned(first), again)).toEqual({ kind: 'same' })
+  })
+
+  it('detects a changed password through the fingerprint, without storing the password', () => {
+    const first = mergeWithExisting(
+      desiredLinkedService(settingsWith(), fqdn),
+      undefined,
+      'Sup3r-secret!'
+    )
+    const stored = asReturned(first)
+    expect(JSON.stringify(stored)).not.toContain('Sup3r-secret!')
+    const annotations = (stored as { properties: { annotations: string[] } }).properties.annotations
+    expect(annotations).toHaveLength(1)
+    expect(annotations[0].startsWith(fingerprintPrefix)).toBe(true)
+    const changed = mergeWithExisting(
+      desiredLinkedService(settingsWith({ password: 'new-one' }), fqdn),
+      stored,
+      'new-one'
+    )
+    expect(diffLinkedService(stored, changed)).toEqual({ kind: 'update', fields: ['password'] })
+  })
+
+  it('salts the fingerprint', () => {
+    expect(passwordFingerprint('pw', 'AAAA')).not.toBe(passwordFingerprint('pw', 'BBBB'))
+    expect(passwordFingerprint('pw', 'AAAA')).toBe(passwordFingerprint('pw', 'AAAA'))
+  })
+
+  it('names each differing field, and keeps what others set', () => {
+    const first = mergeWithExisting(
+      desiredLinkedService(settingsWith(), fqdn),
+      undefined,
+      'Sup3r-secret!'
+    )
+    const stored = asReturned({
+      ...first,
+      description: 'mine',
+      annotations: [...(first.annotations as string[]), 'team-a'],
+      typeProperties: { ...(first.typeProperties as object), commandTimeout: 30 }
+    })
+    const next = mergeWithExisting(
+      desiredLinkedService(
+        settingsWith({ 'ssl-mode': 'verify-ca', port: '6432', 'integration-runtime': 'ir-2' }),
+        fqdn
+      ),
+      stored,
+      'Sup3r-secret!'
+    )
+    expect(diffLinkedService(stored, next)).toEqual({
+      kind: 'update',
+      fields: ['connectVia.referenceName', 'typeProperties.port', 'typeProperties.sslMode']
+    })
+    expect(next).toMatchObject({ description: 'mine', typeProperties: { commandTimeout: 30 } })
+    expect(next.annotations).toEqual(expect.arrayContaining(['team-a']))
+  })
+
+  it('calls a linked service of another type a replacement', () => {
+    const legacy = { properties: { type: 'PostgreSql', typeProperties: { connectionString: 'x' } } }
+    expect(diffLinkedService(legacy, desiredLinkedService(settingsWith(), fqdn))).toEqual({
+      kind: 'replace',
+      existingType: 'PostgreSql'
+    })
+  })
+
+  it('updates the v1 connector to version 2.0', () => {
+    const v1 = {
+      properties: {
+        type: 'AzurePostgreSql',
+        version: '1.0',
+        typeProperties: { connectionString: 'host=x' }
+      }
+    }
+    const decision = diffLinkedService(
+      v1,
+      mergeWithExisting(desiredLinkedService(settingsWith(), fqdn), v1, 'Sup3r-secret!')
+    )
+    expect(decision.kind === 'update' && decision.fields).toEqual(
+      expect.arrayContaining([
+        'version',
+        'typeProperties.connectionString',
+        'typeProperties.server'
+      ])
+    )
+  })
+})
+
+describe('checkPreflight', () => {
+  const healthy: PreflightObservation = {
+    factory: { id: '/f', identity: { type: 'SystemAssigned', principalId: 'p' } as never },
+    managedVirtualNetworks: ['default'],
+    integrationRuntime: {
+      properties: {
+        type: 'Managed',
+        managedVirtualNetwork: { type: 'ManagedVirtualNetworkReference', referenceName: 'default' }
+      }
+    } as never,
+    server: {
+      id: serverId,
+      state: 'Ready',
+      fullyQualifiedDomainName: 'pg-demo.postgres.database.azure.com',
+      network: {}
+    }
+  }
+  it('finds nothing wrong with a healthy setup', () => {
+    expect(checkPreflight(healthy, settingsWith())).toEqual([])
+  })
+  it('stops at a missing factory', () => {
+    const findings = checkPreflight({ managedVirtualNetworks: [] }, settingsWith())
+    expect(findings).toHaveLength(1)
+    expect(findings[0].message).toMatch(/Data factory 'adf-demo' was not found/)
+  })
+  it('explains a missing managed VNet and a runtime outside it', () => {
+    const findings = checkPreflight(
+      {
+        ...healthy,
+        managedVirtualNetworks: [],
+        integrationRuntime: { properties: { type: 'Managed' } } as never
+      },
+      settingsWith()
+    )
+    expect(findings.map((f) => f.message)).toEqual([
+      "Data factory 'adf-demo' has no managed virtual network 'default' (found: none).",
+      "Integration runtime 'AutoResolveIntegrationRuntime' does not run in managed virtual network 'default' (its managed virtual network: none)."
+    ])
+  })
+  it('explains that a VNet-integrated server cannot use Private Link, and a server not Ready', () => {
+    const findings = checkPreflight(
+      {
+        ...healthy,
+        server: {
+          ...healthy.server,
+          state: 'Stopped',
+          network: { delegatedSubnetResourceId: '/subnet' }
+        }
+      },
+      settingsWith()
+    )
+    expect(findings[0].message).toMatch(
+      /integrated into a virtual network .*Private Link cannot be used/
+    )
+    expect(findings[0].hint).toMatch(/Public access \(allowed IP addresses\)/)
+    expect(findings[1].message).toMatch(/is Stopped, not Ready/)
+  })
+  it('checks the Key Vault linked service type and the factory identity when they are needed', () => {
+    const kvSettings = settingsWith({
+      password: '',
+      'password-key-vault-linked-service': 'kv',
+      'password-secret-name': 'pw'
+    })
+    expect(checkPreflight({ ...healthy, keyVaultStoreType: 'AzureKeyVault' }, kvSettings)).toEqual(
+      []
+    )
+    expect(
+      checkPreflight({ ...healthy, keyVaultStoreType: 'AzureBlobStorage' }, kvSettings)[0].message
+    ).toMatch(/of type AzureBlobStorage, not AzureKeyVault/)
+    expect(checkPreflight(healthy, kvSettings)[0].message).toMatch(
+      /Key Vault linked service 'kv' was not found/
+    )
+    const identitySettings = settingsWith({
+      password: '',
+      'linked-service-auth': 'system-assigned-identity'
+    })
+    expect(
+      checkPreflight({ ...healthy, factory: { id: '/f' } }, identitySettings)[0].message
+    ).toMatch(/no system-assigned managed identity/)
+  })
+})
+
+describe('connection test decisions', () => {
+  it('names temporary resources uniquely per run and attempt', () => {
+    expect(probeNames('123', '2', 'abcdef')).toEqual({
+      dataset: 'adf-pg-private-link-probe-123-2-abcdef-dataset',
+      pipeline: 'adf-pg-private-link-probe-123-2-abcdef-pipeline'
+    })
+  })
+  it('builds one Lookup over the dataset with the test query', () => {
+    expect(probePipeline('ds', 'SELECT 2').activities).toEqual([
+      expect.objectContaining({
+        type: 'Lookup',
+        source: { type: 'AzurePostgreSqlSource', query: 'SELECT 2' },
+        dataset: { referenceName: 'ds', type: 'DatasetReference' },
+        firstRowOnly: true
+      })
+    ])
+  })
+  it('reads run states', () => {
+    expect(
+      ['Queued', 'InProgress', 'Canceling', 'Succeeded', 'Failed', 'Cancelled'].map(runState)
+    ).toEqual(['running', 'running', 'running', 'succeeded', 'failed', 'failed'])
+  })
+  it("surfaces the failed activity's own message and a fitting hint", () => {
+    const message = activityFailure([
+      { status: 'Succeeded', error: { message: '' } },
+      {
+        status: 'Failed',
+        error: { errorCode: '2200', message: 'password authentication failed for user "adfuser"' }
+      }
+    ] as never)
+    expect(message).toBe('password authentication failed for user "adfuser" (error code 2200)')
+    expect(connectionTestHint(message ?? '')).toMatch(/refused the sign-in/)
+    expect(connectionTestHint('connection timed out')).toMatch(/could not reach the server/)
+    expect(connectionTestHint('database "x" does not exist')).toMatch(/database does not exist/)
+  })
+})
+
+describe('teardown decisions', () => {
+  const ref = { referenceName: 'ls', type: 'LinkedServiceReference' }
+  it("finds datasets and pipelines using the linked service, directly or via a dataset, but not the action's own", () => {
+    const datasets = [
+      { name: 'sales', body: { properties: { linkedServiceName: ref } } },
+      {
+        name: 'adf-pg-private-link-probe-1-1-aa-dataset',
+        body: { properties: { linkedServiceName: ref } }
+      },
+      {
+        name: 'unrelated',
+        body: { properties: { linkedServiceName: { ...ref, referenceName: 'other' } } }
+      }
+    ]
+    const pipelines = [
+      {
+        name: 'nightly',
+        body: {
+          properties: {
+            activities: [{ inputs: [{ referenceName: 'sales', type: 'DatasetReference' }] }]
+          }
+        }
+      },
+      {
+        name: 'script',
+        body: {
+          properties: { activities: [{ linkedServiceName: { ...ref, referenceName: 'LS' } }] }
+        }
+      },
+      { name: 'idle', body: { properties: { activities: [] } } }
+    ]
+    expect(findReferences('ls', datasets, pipelines)).toEqual([
+      "dataset 'sales'",
+      "pipeline 'nightly'",
+      "pipeline 'script'"
+    ])
+  })
+  it('blocks on references unless forced, and leaves an endpoint aimed elsewhere alone', () => {
+    const target = { linkedService: 'ls', serverId, force: false }
+    expect(
+      decideTeardown(
+        { linkedServiceExists: true, references: ["pipeline 'p'"], endpoint: endpoint({}) },
+        target
+      ).blocker
+    ).toBe("Linked service 'ls' is still used by pipeline 'p'.")
+    expect(
+      decideTeardown(
+        { linkedServiceExists: true, references: ["pipeline 'p'"] },
+        { ...target, force: true }
+      )
+    ).toMatchObject({
+      deleteLinkedService: true,
+      blocker: undefined
+    })
+    expect(
+      decideTeardown(
+        {
+          linkedServiceExists: false,
+          references: [],
+          endpoint: endpoint({ privateLinkResourceId: '/other' })
+        },
+        target
+      )
+    ).toMatchObject({
+      deleteEndpoint: false,
+      deleteLinkedService: false
+    })
+    expect(decideTeardown({ linkedServiceExists: false, references: [] }, target)).toEqual({
+      deleteLinkedService: false,
+      deleteEndpoint: false,
+      blocker: undefined,
+      notes: []
+    })
+  })
+})
