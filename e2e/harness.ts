@@ -238,7 +238,8 @@ export function useEmulator(scenario: Scenario): E2eSession {
       const azure = emulator()
       const since = azure.admin.requestLog().at(-1)?.seq ?? 0
       const inputs = session.inputs(overrides)
-      const [result] = await Promise.all([
+      // Settle both before judging, so a failed side task never leaves the action running unobserved.
+      const [action, sideTask] = await Promise.allSettled([
         runAction({
           // Another bundle (a deliberately broken build, say) instead of the committed dist/index.js.
           entry: process.env.E2E_ACTION_ENTRY || undefined,
@@ -248,6 +249,12 @@ export function useEmulator(scenario: Scenario): E2eSession {
         }),
         options.meanwhile?.(azure)
       ])
+      if (action.status === 'rejected') throw action.reason
+      const result = action.value
+      if (sideTask.status === 'rejected') {
+        const actionErrors = workflowCommands(result.stdout, 'error').join(' | ') || 'none'
+        throw new Error(`${String(sideTask.reason)} (the action's errors: ${actionErrors})`)
+      }
       const requests = azure.admin.requestLog({ since })
       const run: E2eRun = {
         ...result,

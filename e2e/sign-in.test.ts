@@ -12,8 +12,8 @@ import {
 } from './harness.js'
 
 // Tokens outlive a single exchange but not the approval wait below.
-const oidcTokenLifetimeSeconds = 2
-const approvalWaitMs = 3_500
+const oidcTokenLifetimeSeconds = 3
+const approvalWaitMs = 4_000
 
 const session = useEmulator(
   e2eScenario((scenario) => {
