@@ -24,7 +24,13 @@ if (!azInstalled) {
   )
 }
 
-const session = useEmulator(e2eScenario())
+// `az resource create` polls a Provisioning resource every 30 s, its default: an endpoint that is
+// Succeeded at once keeps this test to seconds, and the action's adoption is what is under test.
+const session = useEmulator(
+  e2eScenario((scenario) => {
+    scenario.delays = { ...scenario.delays, endpointProvisioningMs: 0 }
+  })
+)
 // A name of the user's choosing, as in the seed document's `<endpoint_name>`.
 const handMadeEndpoint = 'pe-postgres-by-hand'
 // The Azure CLI's Python start-up alone takes seconds per command.

@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parse } from 'yaml'
 
 export const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -97,6 +98,18 @@ function runnerEnvironment(dir: string): Record<string, string> {
   }
 }
 
+/** The defaults action.yml declares: a runner passes them as INPUT_* for every input not given. */
+async function declaredDefaults(): Promise<Record<string, string>> {
+  const metadata = parse(await readFile(path.join(repositoryRoot, 'action.yml'), 'utf8')) as {
+    inputs: Record<string, { default?: string }>
+  }
+  return Object.fromEntries(
+    Object.entries(metadata.inputs).flatMap(([name, input]) =>
+      input.default === undefined ? [] : [[name, String(input.default)]]
+    )
+  )
+}
+
 /** Runs the action once and collects everything a runner would show. */
 export async function runAction(run: ActionRun): Promise<ActionResult> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'adf-pg-runner-'))
@@ -108,7 +121,10 @@ export async function runAction(run: ActionRun): Promise<ActionResult> {
       )
     )
     const inputEnv = Object.fromEntries(
-      Object.entries(run.inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value])
+      Object.entries({ ...(await declaredDefaults()), ...run.inputs }).map(([name, value]) => [
+        `INPUT_${name.toUpperCase()}`,
+        value
+      ])
     )
     // Only what a runner passes: no inherited INPUT_*, tokens or proxies from this process.
     const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, LANG: 'C.UTF-8' }
