@@ -1,7 +1,7 @@
 // `npm run bench`: wall time, peak memory and Azure request counts of the bundled action against
 // the local Azure (millisecond delays, real PostgreSQL). It prints figures; it asserts nothing.
 import { basicScenario, startEmulator, testDelays } from '../emulator/index.js'
-import { runAction, type ActionResult } from '../runner/index.js'
+import { runAction, scenarioInputs, type ActionResult } from '../runner/index.js'
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5)
 // Reports the child's peak resident memory on exit, without touching the action's code.
@@ -42,23 +42,10 @@ function describe(label: string, samples: Sample[]): string {
 }
 
 const scenario = basicScenario({ delays: testDelays })
-const factory = scenario.factories[0]
-const server = scenario.servers[0]
-const principal = scenario.principals[0]
 const emulator = await startEmulator({ scenario, postgres: true })
 try {
   const inputs = {
-    'client-id': principal.clientId,
-    'tenant-id': scenario.tenantId,
-    'subscription-id': factory.subscriptionId,
-    'resource-group': factory.resourceGroup,
-    'factory-name': factory.name,
-    'server-name': server.name,
-    database: server.databases[0],
-    username: server.roles[0].name,
-    password: server.roles[0].password,
-    'resource-manager-endpoint': emulator.url,
-    'authority-host': emulator.url,
+    ...scenarioInputs(scenario, emulator.url),
     'poll-interval': '1s'
   }
   async function measure(extraInputs: Record<string, string> = {}): Promise<Sample> {

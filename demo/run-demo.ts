@@ -1,6 +1,6 @@
 // `npm run demo`: the whole job against the local Azure, as a runner would run it, in under a minute.
 import { demoScenario, startEmulator } from '../emulator/index.js'
-import { runAction } from '../runner/index.js'
+import { runAction, scenarioInputs } from '../runner/index.js'
 
 /** Shows the action's stdout as a runner's log does: masks and debug lines hidden, annotations labelled. */
 function asRunnerLog(chunk: string): string {
@@ -17,10 +17,6 @@ function asRunnerLog(chunk: string): string {
 }
 
 const scenario = demoScenario()
-const factory = scenario.factories[0]
-const server = scenario.servers[0]
-const principal = scenario.principals[0]
-const role = server.roles[0]
 
 console.log(
   'Starting the local Azure (Resource Manager, Entra ID, GitHub OIDC) and a real PostgreSQL…'
@@ -31,17 +27,7 @@ try {
   console.log(`Local Azure at ${emulator.url}; running dist/index.js as a GitHub runner would.\n`)
   const result = await runAction({
     inputs: {
-      'client-id': principal.clientId,
-      'tenant-id': scenario.tenantId,
-      'subscription-id': factory.subscriptionId,
-      'resource-group': factory.resourceGroup,
-      'factory-name': factory.name,
-      'server-name': server.name,
-      database: server.databases[0],
-      username: role.name,
-      password: role.password,
-      'resource-manager-endpoint': emulator.url,
-      'authority-host': emulator.url,
+      ...scenarioInputs(scenario, emulator.url),
       'poll-interval': '2s'
     },
     // GitHub OIDC: the runner's token request variables, served by the emulator.

@@ -12,7 +12,7 @@ import {
   type RunningEmulator,
   type Scenario
 } from '../emulator/index.js'
-import { repositoryRoot, runAction, type ActionResult } from '../runner/index.js'
+import { repositoryRoot, runAction, scenarioInputs, type ActionResult } from '../runner/index.js'
 
 /** Bound for one scenario: a run takes seconds; this only stops a hang from stalling the suite. */
 export const scenarioTimeoutMs = 60_000
@@ -214,20 +214,8 @@ export function useEmulator(scenario: Scenario): E2eSession {
     },
     scenario,
     inputs(overrides = {}) {
-      const factory = scenario.factories[0]
-      const server = scenario.servers[0]
       return {
-        'client-id': scenario.principals[0].clientId,
-        'tenant-id': scenario.tenantId,
-        'subscription-id': factory.subscriptionId,
-        'resource-group': factory.resourceGroup,
-        'factory-name': factory.name,
-        'server-name': server.name,
-        database: server.databases[0],
-        username: server.roles[0].name,
-        password: server.roles[0].password,
-        'resource-manager-endpoint': emulator().url,
-        'authority-host': emulator().url,
+        ...scenarioInputs(scenario, emulator().url),
         'poll-interval': '200ms',
         'test-timeout': '30s',
         timeout: '50s',

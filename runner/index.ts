@@ -8,6 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
+import type { Scenario } from '../emulator/index.js'
 
 export const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -46,6 +47,25 @@ export interface ActionResult {
   /** Raw GITHUB_OUTPUT file, for assertions that no secret reached it. */
   outputFile: string
   durationMs: number
+}
+
+/** Inputs that point the action at the scenario's first factory and server in the local Azure. */
+export function scenarioInputs(scenario: Scenario, emulatorUrl: string): Record<string, string> {
+  const factory = scenario.factories[0]
+  const server = scenario.servers[0]
+  return {
+    'client-id': scenario.principals[0].clientId,
+    'tenant-id': scenario.tenantId,
+    'subscription-id': factory.subscriptionId,
+    'resource-group': factory.resourceGroup,
+    'factory-name': factory.name,
+    'server-name': server.name,
+    database: server.databases[0],
+    username: server.roles[0].name,
+    password: server.roles[0].password,
+    'resource-manager-endpoint': emulatorUrl,
+    'authority-host': emulatorUrl
+  }
 }
 
 /** Parses the GITHUB_OUTPUT file format (`name<<delimiter` … `delimiter`, or `name=value`). */
