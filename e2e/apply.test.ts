@@ -9,6 +9,7 @@ import {
   e2eScenario,
   factoryState,
   ids,
+  nodeBinaryOfMajor,
   scenarioTimeoutMs,
   serverId,
   useEmulator,
@@ -182,6 +183,24 @@ describe('apply', () => {
       expectConnectionTestSucceeded(run)
       expect(factoryState(session.state()).managedPrivateEndpoints).toHaveLength(1)
       expect(run.summary).not.toMatch(/❌/)
+    },
+    scenarioTimeoutMs
+  )
+
+  test(
+    '1b the same bundle works on Node 20 as well as on the runner Node 24',
+    async () => {
+      const node20 = nodeBinaryOfMajor(20)
+      if (!node20) {
+        console.warn('Skipping the Node 20 run: no Node 20 binary on PATH.')
+        return
+      }
+      await session.reset()
+      const run = await session.run({}, { node: node20 })
+      expect(run.errors).toEqual([])
+      expect(run.exitCode).toBe(0)
+      expect(run.outputs.changed).toBe('true')
+      expectConnectionTestSucceeded(run)
     },
     scenarioTimeoutMs
   )

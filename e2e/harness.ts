@@ -2,8 +2,10 @@
 // as a GitHub runner runs it, and the checks every scenario shares (secret hygiene, write counting).
 import { afterAll, beforeAll, expect } from '@jest/globals'
 import { randomBytes } from 'node:crypto'
+import { execFileSync } from 'node:child_process'
 import { accessSync, constants, readFileSync } from 'node:fs'
 import path from 'node:path'
+import { parse } from 'yaml'
 import {
   basicIds,
   basicScenario,
@@ -158,6 +160,8 @@ export interface E2eRun extends ActionResult {
 
 export interface RunOptions {
   env?: Record<string, string>
+  /** Another Node.js binary than the runner's Node 24. */
+  node?: string
   /** Runs alongside the action (a DBA approving, say); awaited before the run is returned. */
   meanwhile?: (emulator: RunningEmulator) => Promise<void>
 }
@@ -177,9 +181,10 @@ function workflowCommands(stdout: string, command: string): string[] {
 
 /** The outputs action.yml declares: every successful apply must set them all. */
 export function declaredOutputs(): string[] {
-  const actionYml = readFileSync(path.join(repositoryRoot, 'action.yml'), 'utf8')
-  const section = actionYml.slice(actionYml.indexOf('\noutputs:'), actionYml.indexOf('\nruns:'))
-  return [...section.matchAll(/^ {2}([a-z][a-z-]*):\s*$/gm)].map((match) => match[1])
+  const metadata = parse(readFileSync(path.join(repositoryRoot, 'action.yml'), 'utf8')) as {
+    outputs: Record<string, unknown>
+  }
+  return Object.keys(metadata.outputs)
 }
 
 export interface E2eSession {
@@ -232,6 +237,7 @@ export function useEmulator(scenario: Scenario): E2eSession {
           // Another bundle (a deliberately broken build, say) instead of the committed dist/index.js.
           entry: process.env.E2E_ACTION_ENTRY || undefined,
           inputs,
+          node: options.node,
           env: { ...azure.env, ...options.env },
           killAfterMs: scenarioTimeoutMs - 5_000
         }),
@@ -367,6 +373,22 @@ export function onPath(executable: string): boolean {
     try {
       accessSync(path.join(dir, executable), constants.X_OK)
       return true
+    } catch {
+      return false
+    }
+  })
+}
+
+/** The first `node` on PATH (outside node_modules) whose major version is `major`. */
+export function nodeBinaryOfMajor(major: number): string | undefined {
+  const candidates = (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .filter((dir) => dir && !dir.includes('node_modules'))
+    .map((dir) => path.join(dir, 'node'))
+  return candidates.find((binary) => {
+    try {
+      const version = execFileSync(binary, ['--version'], { encoding: 'utf8', timeout: 10_000 })
+      return version.startsWith(`v${major}.`)
     } catch {
       return false
     }
