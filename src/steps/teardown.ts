@@ -96,8 +96,8 @@ export function decideTeardown(
   if (endpoint && !ours) {
     notes.push(
       target.force
-        ? `force: deleting endpoint '${endpoint.name}' although it targets ${endpoint.privateLinkResourceId}`
-        : `endpoint '${endpoint.name}' targets ${endpoint.privateLinkResourceId}, not this server: left alone`
+        ? `force: deleting endpoint '${endpoint.name}' although it targets ${endpoint.privateLinkResourceId} (group ${endpoint.groupId})`
+        : `endpoint '${endpoint.name}' targets ${endpoint.privateLinkResourceId} (group ${endpoint.groupId}), not this server's ${postgresGroupId}: left alone`
     )
   }
   return {
@@ -219,7 +219,9 @@ export async function teardown(context: StepContext): Promise<StepOutcome<void>>
       id: observed.endpoint.id
     })
   }
-  await awaitConnectionGone(context, settings.endpointName)
+  // An endpoint left alone keeps its connection (on this server when only its group differs).
+  if (decision.deleteEndpoint || !observed.endpoint)
+    await awaitConnectionGone(context, settings.endpointName)
   return {
     value: undefined,
     found,
