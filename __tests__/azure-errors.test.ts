@@ -5,7 +5,7 @@ import {
   AzureCliCredential,
   ManagedIdentityCredential
 } from '@azure/identity'
-import { chooseAuthMethod, createCredential, withRawBody } from '../src/azure.js'
+import { chooseAuthMethod, createCredential, sharedTokenCache, withRawBody } from '../src/azure.js'
 import { ActionError, CancelledError, statusCodeOf, translateAzureError } from '../src/errors.js'
 import type { SignInSettings } from '../src/settings.js'
 
@@ -59,6 +59,41 @@ describe('createCredential', () => {
   })
 })
 
+describe('sharedTokenCache', () => {
+  it('exchanges once for many requests, and again with a fresh ID token near expiry', async () => {
+    let clock = 0
+    const assertions: string[] = []
+    const exchanging = {
+      async getToken() {
+        assertions.push(`id-token-${assertions.length + 1}`)
+        return { token: `access-${assertions.length}`, expiresOnTimestamp: clock + 60 * 60_000 }
+      }
+    }
+    const shared = sharedTokenCache(exchanging, () => clock)
+    const scope = 'https://management.azure.com/.default'
+    const [first, second] = await Promise.all([shared.getToken(scope), shared.getToken(scope)])
+    expect(await shared.getToken([scope])).toBe(first)
+    expect(second).toBe(first)
+    expect(assertions).toEqual(['id-token-1'])
+    clock += 56 * 60_000
+    expect((await shared.getToken(scope))?.token).toBe('access-2')
+    expect(assertions).toEqual(['id-token-1', 'id-token-2'])
+  })
+  it('does not keep a failed exchange', async () => {
+    let calls = 0
+    const flaky = {
+      async getToken() {
+        calls++
+        if (calls === 1) throw new Error('AADSTS700024')
+        return { token: 'ok', expiresOnTimestamp: Date.now() + 3_600_000 }
+      }
+    }
+    const shared = sharedTokenCache(flaky)
+    await expect(shared.getToken('s')).rejects.toThrow('AADSTS700024')
+    expect((await shared.getToken('s'))?.token).toBe('ok')
+  })
+})
+
 function restError(statusCode: number, code: string, message: string): Error {
   return Object.assign(new Error(message), { name: 'RestError', statusCode, code })
 }
@@ -71,9 +106,9 @@ describe('translateAzureError', () => {
   )
 
   it('names the missing permission, the scope and a role for a 403', () => {
-    const error = translateAzureError(denied, 'approve the connection', 'pg')
+    const error = translateAzureError(denied, 'approve the connection', 'pg', 'unused/action')
     expect(error.message).toMatch(
-      /^Could not approve the connection \(HTTP 403, AuthorizationFailed: /
+      /^Could not approve the connection 'pg' \(HTTP 403, AuthorizationFailed: /
     )
     expect(error.hint).toContain(
       "lacks 'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/write'"
@@ -92,26 +127,54 @@ describe('translateAzureError', () => {
         "does not have authorization to perform action 'Microsoft.DataFactory/factories/linkedservices/write' over scope '/x'"
       ),
       'write',
-      'ls'
+      'ls',
+      'unused/action'
     )
     expect(error.hint).toMatch(/Data Factory Contributor/)
+  })
+
+  it("names the call site's permission when ARM's message does not", () => {
+    const error = translateAzureError(
+      restError(403, 'Forbidden', 'The client has no access.'),
+      'write the linked service',
+      'ls',
+      'Microsoft.DataFactory/factories/linkedservices/write'
+    )
+    expect(error.hint).toBe(
+      "The signed-in identity lacks 'Microsoft.DataFactory/factories/linkedservices/write' on scope 'ls'. Grant it Data Factory Contributor on that scope (role assignments can take a few minutes to apply)."
+    )
+  })
+
+  it('names the resource in the message', () => {
+    const error = translateAzureError(
+      restError(404, 'NotFound', 'gone'),
+      'read the integration runtime',
+      'ir-managed',
+      'Microsoft.DataFactory/factories/integrationruntimes/read'
+    )
+    expect(error.message).toBe(
+      "Could not read the integration runtime 'ir-managed' (HTTP 404, NotFound: gone)"
+    )
   })
 
   it.each([
     [401, /token was refused/],
     [404, /Check the name, resource group and subscription/],
-    [429, /throttling/]
+    [429, /throttling/],
+    [400, /refused the request as invalid/],
+    [409, /busy or in a conflicting state/],
+    [503, /failed on its side/]
   ])('explains HTTP %d', (status, hint) => {
-    expect(translateAzureError(restError(status, 'X', 'm'), 'read', 'r').hint).toMatch(hint)
+    expect(translateAzureError(restError(status, 'X', 'm'), 'read', 'r', 'p').hint).toMatch(hint)
   })
 
   it('keeps the status reachable through the cause, and turns aborts into cancellation', () => {
-    const translated = translateAzureError(restError(404, 'NotFound', 'gone'), 'read', 'r')
+    const translated = translateAzureError(restError(404, 'NotFound', 'gone'), 'read', 'r', 'p')
     expect(statusCodeOf(translated)).toBe(404)
     const abort = Object.assign(new Error('aborted'), { name: 'AbortError' })
-    expect(translateAzureError(abort, 'read the factory', 'f')).toBeInstanceOf(CancelledError)
+    expect(translateAzureError(abort, 'read the factory', 'f', 'p')).toBeInstanceOf(CancelledError)
     const mine = new ActionError('mine')
-    expect(translateAzureError(mine, 'x', 'y')).toBe(mine)
+    expect(translateAzureError(mine, 'x', 'y', 'p')).toBe(mine)
   })
 })
 

@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from '@jest/globals'
+import { parse as parseYaml } from 'yaml'
 import { InputError } from '../src/errors.js'
-import { readSettings } from '../src/inputs.js'
+import { inputDefaults, readSettings } from '../src/inputs.js'
 import { createSecretMasker } from '../src/io.js'
 import { reader, validInputs } from './helpers.js'
 
@@ -251,5 +253,19 @@ describe('readSettings', () => {
     expect(problems({ 'test-connection': 'yes' })[0]).toMatch(
       /'test-connection' is 'yes'; allowed: true, false/
     )
+  })
+})
+
+describe('inputDefaults', () => {
+  it('agrees with the defaults in action.yml', () => {
+    const action = parseYaml(readFileSync('action.yml', 'utf8')) as {
+      inputs: Record<string, { default?: unknown }>
+    }
+    const declared = Object.fromEntries(
+      Object.entries(action.inputs)
+        .filter(([, input]) => input.default !== undefined && input.default !== '')
+        .map(([name, input]) => [name, String(input.default)])
+    )
+    expect(inputDefaults).toEqual(declared)
   })
 })

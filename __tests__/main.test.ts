@@ -18,6 +18,12 @@ describe('run', () => {
     expect(everything).not.toContain(validInputs.password)
   })
 
+  it('titles the summary with the requested mode even when other inputs are invalid', async () => {
+    const io = fakeIO({ ...validInputs, mode: 'plan', 'factory-name': 'x' })
+    await run(io)
+    expect(io.written.summary).toContain('## adf-pg-private-link: plan failed')
+  })
+
   it('explains a missing OIDC permission when auth is oidc', async () => {
     const saved = {
       url: process.env.ACTIONS_ID_TOKEN_REQUEST_URL,

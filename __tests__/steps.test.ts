@@ -87,6 +87,41 @@ describe('decideEndpointAction', () => {
       kind: 'create'
     })
   })
+  it.each([
+    [{ provisioningState: 'Failed' }, 'its provisioningState is Failed'],
+    [{ connectionStatus: 'Rejected' }, 'its connection is Rejected'],
+    [{ connectionStatus: 'disconnected' }, 'its connection is disconnected']
+  ])('recreates an endpoint of ours that is %o, or fails as drift', (state, reason) => {
+    const broken = endpoint(state)
+    expect(decideEndpointAction([broken], desired, 'recreate')).toEqual({
+      kind: 'recreate',
+      endpoint: broken,
+      reason
+    })
+    expect(decideEndpointAction([broken], desired, 'fail')).toEqual({
+      kind: 'drift',
+      endpoint: broken,
+      reason
+    })
+  })
+  it('never recreates a reserved endpoint of the same name', () => {
+    const reserved = endpoint({ groupId: 'sqlServer', isReserved: true })
+    expect(decideEndpointAction([reserved], desired, 'recreate')).toMatchObject({
+      kind: 'drift',
+      reason: 'its group is sqlServer instead of postgresqlServer (reserved by Data Factory)'
+    })
+  })
+  it('reports the drift of the same name before reusing another endpoint to the server', () => {
+    const moved = endpoint({ privateLinkResourceId: '/elsewhere' })
+    const other = endpoint({ name: 'hand-made' })
+    for (const onDrift of ['fail', 'recreate'] as const) {
+      expect(decideEndpointAction([moved, other], desired, onDrift)).toEqual({
+        kind: 'drift',
+        endpoint: moved,
+        reason: `it targets /elsewhere instead of ${serverId}, and endpoint 'hand-made' already targets this server (Azure allows one per target)`
+      })
+    }
+  })
 })
 
 function connection(privateEndpointId: string, status = 'Pending'): ConnectionView {
@@ -105,21 +140,39 @@ describe('matchConnection', () => {
   it("matches <factory>.<endpoint> case-insensitively and never another factory's endpoint of the same name", () => {
     const mine = connection(`${peBase}ADF-Demo.pg-pg-demo`)
     const foreign = connection(`${peBase}adf-analytics.pg-pg-demo`)
-    expect(matchConnection([foreign, mine], 'adf-demo', 'pg-pg-demo')).toEqual({
+    expect(matchConnection([foreign, mine], 'adf-demo', 'pg-pg-demo', false)).toEqual({
       kind: 'one',
       connection: mine
     })
-    expect(matchConnection([foreign], 'adf-demo', 'pg-pg-demo')).toEqual({ kind: 'none' })
+    expect(matchConnection([foreign], 'adf-demo', 'pg-pg-demo', false)).toEqual({ kind: 'none' })
     expect(
-      matchConnection([connection(`${peBase}xadf-demo.pg-pg-demo`)], 'adf-demo', 'pg-pg-demo')
+      matchConnection(
+        [connection(`${peBase}xadf-demo.pg-pg-demo`)],
+        'adf-demo',
+        'pg-pg-demo',
+        false
+      )
     ).toEqual({ kind: 'none' })
+  })
+  it('lets no Disconnected leftover hide a live connection, and ignores it for a new endpoint', () => {
+    const leftover = connection(`${peBase}adf-demo.pg-pg-demo`, 'Disconnected')
+    const fresh = connection(`${peBase}adf-demo.pg-pg-demo`)
+    expect(matchConnection([leftover, fresh], 'adf-demo', 'pg-pg-demo', false)).toEqual({
+      kind: 'one',
+      connection: fresh
+    })
+    expect(matchConnection([leftover], 'adf-demo', 'pg-pg-demo', true)).toEqual({ kind: 'none' })
+    expect(matchConnection([leftover], 'adf-demo', 'pg-pg-demo', false)).toEqual({
+      kind: 'one',
+      connection: leftover
+    })
   })
   it('reports every match when more than one', () => {
     const a = connection(`${peBase}adf-demo.pg-pg-demo`)
     const b = connection(
       `/subscriptions/other/resourceGroups/r/providers/Microsoft.Network/privateEndpoints/adf-demo.pg-pg-demo`
     )
-    expect(matchConnection([a, b], 'adf-demo', 'pg-pg-demo')).toEqual({
+    expect(matchConnection([a, b], 'adf-demo', 'pg-pg-demo', false)).toEqual({
       kind: 'many',
       connections: [a, b]
     })

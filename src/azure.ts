@@ -7,13 +7,14 @@ import {
   ClientAssertionCredential,
   ClientSecretCredential,
   ManagedIdentityCredential,
+  type AccessToken,
   type TokenCredential
 } from '@azure/identity'
 import { ActionError } from './errors.js'
 import type { Logger } from './io.js'
 import type { AuthMethod, Settings, SignInSettings } from './settings.js'
 
-export const userAgentPrefix = 'GitHubActions/adf-pg-private-link'
+const userAgentPrefix = 'GitHubActions/adf-pg-private-link'
 
 export interface AuthChoice {
   method: AuthMethod
@@ -43,6 +44,38 @@ export function chooseAuthMethod(signIn: SignInSettings, env: NodeJS.ProcessEnv)
     method: 'azure-cli',
     reason:
       'no OIDC token (id-token: write) or client-secret: using the Azure CLI session (azure/login)'
+  }
+}
+
+/** Reuse a token until this long before it expires. */
+const tokenRefreshMarginMs = 5 * 60_000
+
+/**
+ * One token per scope for both SDK clients (each client's bearer policy caches on its own, and
+ * MSAL asks for a client assertion before looking at its cache): fewer GitHub ID-token requests.
+ */
+export function sharedTokenCache(credential: TokenCredential, now = Date.now): TokenCredential {
+  const tokens = new Map<string, { token: Promise<AccessToken | null>; expiresOn?: number }>()
+  return {
+    getToken(scopes, options) {
+      // A claims challenge (CAE) asks for a new token on purpose.
+      if (options?.claims) return credential.getToken(scopes, options)
+      const key = [scopes].flat().join(' ')
+      const entry = tokens.get(key)
+      const inFlightOrFresh =
+        entry && (entry.expiresOn === undefined || entry.expiresOn - tokenRefreshMarginMs > now())
+      if (inFlightOrFresh) return entry.token
+      const next: { token: Promise<AccessToken | null>; expiresOn?: number } = {
+        token: credential.getToken(scopes, options)
+      }
+      tokens.set(key, next)
+      const forget = (): void => void (tokens.get(key) === next && tokens.delete(key))
+      next.token.then((token) => {
+        if (token) next.expiresOn = token.expiresOnTimestamp
+        else forget()
+      }, forget)
+      return next.token
+    }
   }
 }
 

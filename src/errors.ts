@@ -32,7 +32,7 @@ export class InputError extends ActionError {
 
 /** The run was cancelled (SIGINT/SIGTERM from the runner). */
 export class CancelledError extends ActionError {
-  constructor(during: string) {
+  constructor(readonly during: string) {
     super(`Cancelled while ${during}.`, {
       hint: 'The workflow run was cancelled; run it again to continue where it stopped.'
     })
@@ -48,7 +48,7 @@ interface RestErrorLike {
   code?: string
 }
 
-export function isRestError(error: unknown): error is RestErrorLike {
+function isRestError(error: unknown): error is RestErrorLike {
   return error instanceof Error && error.name === 'RestError'
 }
 
@@ -59,15 +59,14 @@ export function statusCodeOf(error: unknown): number | undefined {
 }
 
 /** The missing permission and scope from an ARM AuthorizationFailed message. */
-export function parseAuthorizationFailure(message: string): { action?: string; scope?: string } {
+function parseAuthorizationFailure(message: string): { action?: string; scope?: string } {
   const action = /perform action '([^']+)'/i.exec(message)?.[1]
   const scope = /over scope '([^']+)'/i.exec(message)?.[1]
   return { action, scope }
 }
 
 /** The built-in role that grants an action, for the hint. */
-export function roleFor(action: string | undefined): string {
-  if (!action) return 'a role that allows it'
+function roleFor(action: string): string {
   const lower = action.toLowerCase()
   if (lower.startsWith('microsoft.datafactory/')) {
     return lower.endsWith('/read')
@@ -80,28 +79,46 @@ export function roleFor(action: string | undefined): string {
   return lower.endsWith('/read') ? 'Reader' : 'Contributor'
 }
 
+/** What to do about statuses whose ARM message rarely says it. */
+function defaultHint(status: number | undefined): string | undefined {
+  if (status === 400)
+    return 'Azure refused the request as invalid: check the names and inputs the message mentions, then run again.'
+  if (status === 409)
+    return 'The resource is busy or in a conflicting state (another operation may be running on it): wait a few minutes and run again.'
+  if (status !== undefined && status >= 500)
+    return 'Azure failed on its side (the SDK already retried): run again later, and check Azure status if it persists.'
+  return undefined
+}
+
 /**
  * An ActionError for a failed SDK call: `what` is the operation in words ("read the factory"),
- * `resource` the id or name it was about. Request bodies are never included.
+ * `resource` the id or name it was about, `permission` the action it needs (for a 403 whose
+ * message does not name it). Request bodies are never included.
  */
-export function translateAzureError(error: unknown, what: string, resource: string): ActionError {
+export function translateAzureError(
+  error: unknown,
+  what: string,
+  resource: string,
+  permission: string
+): ActionError {
   if (error instanceof ActionError) return error
+  const subject = resource ? `${what} '${resource}'` : what
   if (error instanceof Error && error.name === 'AbortError')
-    return new CancelledError(`trying to ${what}`)
+    return new CancelledError(`trying to ${subject}`)
   if (!isRestError(error)) {
     const message = error instanceof Error ? error.message : String(error)
-    return new ActionError(`Could not ${what}: ${message}`, { resource, cause: error })
+    return new ActionError(`Could not ${subject}: ${message}`, { resource, cause: error })
   }
   const status = error.statusCode
   const detail = `${error.code ? `${error.code}: ` : ''}${error.message}`
-  const failed = `Could not ${what} (HTTP ${status ?? 'error'}, ${detail})`
+  const failed = `Could not ${subject} (HTTP ${status ?? 'error'}, ${detail})`
   if (status === 403) {
     const { action, scope } = parseAuthorizationFailure(error.message)
-    const permission = action ?? 'the permission for this operation'
+    const missing = action ?? permission
     return new ActionError(failed, {
       resource,
       cause: error,
-      hint: `The signed-in identity lacks '${permission}' on scope '${scope ?? resource}'. Grant it ${roleFor(action)} on that scope (role assignments can take a few minutes to apply).`
+      hint: `The signed-in identity lacks '${missing}' on scope '${scope ?? resource}'. Grant it ${roleFor(missing)} on that scope (role assignments can take a few minutes to apply).`
     })
   }
   if (status === 401) {
@@ -125,19 +142,20 @@ export function translateAzureError(error: unknown, what: string, resource: stri
       hint: 'Azure Resource Manager is throttling this identity; the SDK already retried with Retry-After. Run again later or reduce parallel jobs using the same identity.'
     })
   }
-  return new ActionError(failed, { resource, cause: error })
+  return new ActionError(failed, { resource, cause: error, hint: defaultHint(status) })
 }
 
-/** Runs `call`; a failure becomes an ActionError naming the operation and resource. */
+/** Runs `call`; a failure becomes an ActionError naming the operation, resource and permission. */
 export async function describeFailure<T>(
   what: string,
   resource: string,
+  permission: string,
   call: () => Promise<T>
 ): Promise<T> {
   try {
     return await call()
   } catch (error) {
-    throw translateAzureError(error, what, resource)
+    throw translateAzureError(error, what, resource, permission)
   }
 }
 

@@ -312,16 +312,24 @@ function readSslMode(parser: InputParser): SslMode {
   return parser.choice<SslMode>('ssl-mode', ['require', 'verify-ca', 'verify-full'])
 }
 
+const modes: readonly Mode[] = ['apply', 'plan', 'destroy']
+
+/** The mode alone (apply when invalid), so the summary of invalid inputs has the right title. */
+export function readMode(reader: InputReader): Mode {
+  return new InputParser(reader).choice<Mode>('mode', modes)
+}
+
 /** Reads and validates every input; throws InputError listing all problems. */
 export function readSettings(reader: InputReader, secrets: SecretMasker): Settings {
   // Mask before anything else reads, logs or validates them.
-  const password = reader.get('password') || undefined
-  const clientSecret = reader.get('client-secret') || undefined
+  const untrimmed = { trimWhitespace: false }
+  const password = reader.get('password', untrimmed) || undefined
+  const clientSecret = reader.get('client-secret', untrimmed) || undefined
   if (password) secrets.mask(password)
   if (clientSecret) secrets.mask(clientSecret)
 
   const parser = new InputParser(reader)
-  const mode = parser.choice<Mode>('mode', ['apply', 'plan', 'destroy'])
+  const mode = parser.choice<Mode>('mode', modes)
   const subscriptionId = parser.name(
     'subscription-id',
     'subscriptionId',
@@ -419,9 +427,7 @@ export function readSettings(reader: InputReader, secrets: SecretMasker): Settin
     },
     connectionTest: {
       enabled: testEnabled,
-      query: testEnabled
-        ? parser.required('test-query', 'test-connection is true')
-        : parser.text('test-query'),
+      query: parser.text('test-query'),
       timeoutMs: parser.duration('test-timeout')
     },
     pollIntervalMs: parser.duration('poll-interval'),

@@ -4,8 +4,8 @@ import * as core from '@actions/core'
 import * as github from '@actions/github'
 
 export interface InputReader {
-  /** The input's value, trimmed; '' when not given. */
-  get(name: string): string
+  /** The input's value, trimmed unless asked otherwise (a password may end in a space); '' when not given. */
+  get(name: string, options?: { trimWhitespace: boolean }): string
 }
 
 export interface OutputWriter {
@@ -87,11 +87,12 @@ function runContext(): RunContext {
 }
 
 export function createActionIO(): ActionIO {
+  const secrets = createSecretMasker(core.setSecret)
   return {
-    inputs: { get: (name) => core.getInput(name) },
+    inputs: { get: (name, options) => core.getInput(name, options) },
     outputs: { set: (name, value) => core.setOutput(name, value) },
     log: { info: core.info, warning: core.warning, debug: core.debug },
-    secrets: createSecretMasker(core.setSecret),
+    secrets,
     summary: {
       async write(markdown) {
         if (!process.env.GITHUB_STEP_SUMMARY) return
@@ -99,7 +100,11 @@ export function createActionIO(): ActionIO {
       }
     },
     run: runContext(),
-    idToken: (audience) => core.getIDToken(audience),
+    async idToken(audience) {
+      const token = await core.getIDToken(audience)
+      secrets.mask(token) // so the summary file, which the runner does not mask, never shows it
+      return token
+    },
     fail: core.setFailed
   }
 }

@@ -1,8 +1,16 @@
 // Orchestration only: read settings, sign in, run the steps in order, report (always).
-import { chooseAuthMethod, createClients, createCredential, logSignIn } from './azure.js'
-import { readSettings } from './inputs.js'
+import {
+  chooseAuthMethod,
+  createClients,
+  createCredential,
+  logSignIn,
+  sharedTokenCache
+} from './azure.js'
+import { formatDuration } from './duration.js'
+import { ActionError, CancelledError } from './errors.js'
+import { readMode, readSettings } from './inputs.js'
 import { createActionIO, type ActionIO } from './io.js'
-import { RunReport } from './report.js'
+import { RunReport, type StepOutcome } from './report.js'
 import { ensureApproval } from './steps/approval.js'
 import { testConnection } from './steps/connection-test.js'
 import type { StepContext } from './steps/context.js'
@@ -12,17 +20,28 @@ import { runPreflight } from './steps/preflight.js'
 import { teardown } from './steps/teardown.js'
 import { Waiter } from './waiting.js'
 
-async function apply(context: StepContext, report: RunReport): Promise<void> {
-  const preflight = await report.step('Preflight', () => runPreflight(context))
-  const endpoint = await report.step('Managed private endpoint', () =>
-    ensureEndpoint(context, preflight)
-  )
-  const approval = await report.step('Approval', () => ensureApproval(context, endpoint))
-  const linkedService = await report.step('Linked service', () =>
-    ensureLinkedService(context, preflight)
-  )
-  await report.step('Connection test', () =>
+type StepRunner = <T>(name: string, work: () => Promise<StepOutcome<T>>) => Promise<T>
+
+async function apply(context: StepContext, step: StepRunner): Promise<void> {
+  const preflight = await step('Preflight', () => runPreflight(context))
+  const endpoint = await step('Managed private endpoint', () => ensureEndpoint(context, preflight))
+  const approval = await step('Approval', () => ensureApproval(context, endpoint))
+  const linkedService = await step('Linked service', () => ensureLinkedService(context, preflight))
+  await step('Connection test', () =>
     testConnection(context, linkedService, { endpointApproved: approval.approved })
+  )
+}
+
+/** An abort caused by the `timeout` input (a TimeoutError reason) is a timeout, not a cancel. */
+function explainTimeout(error: unknown, signal: AbortSignal, timeoutMs: number): unknown {
+  const timedOut = signal.reason instanceof DOMException && signal.reason.name === 'TimeoutError'
+  if (!timedOut || !(error instanceof CancelledError)) return error
+  return new ActionError(
+    `The step's 'timeout' (${formatDuration(timeoutMs)}) was exceeded while ${error.during}.`,
+    {
+      cause: error,
+      hint: 'Run again to continue where it stopped (every step is idempotent), or raise timeout.'
+    }
   )
 }
 
@@ -43,13 +62,14 @@ function abortOnSignals(controller: AbortController, io: ActionIO): () => void {
 export async function run(io: ActionIO = createActionIO()): Promise<void> {
   const controller = new AbortController()
   const stopListening = abortOnSignals(controller, io)
-  let report = new RunReport('apply')
+  const report = new RunReport(readMode(io.inputs))
   try {
     const settings = readSettings(io.inputs, io.secrets)
-    report = new RunReport(settings.mode)
     const auth = chooseAuthMethod(settings.signIn, process.env)
     logSignIn(auth, settings, io.log)
-    const credential = createCredential(auth.method, settings.signIn, io.idToken)
+    const credential = sharedTokenCache(createCredential(auth.method, settings.signIn, io.idToken))
+    // One signal for every wait and SDK call: the runner's cancel or the `timeout` input.
+    const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(settings.timeoutMs)])
     const context: StepContext = {
       settings,
       clients: createClients(settings, credential),
@@ -57,14 +77,20 @@ export async function run(io: ActionIO = createActionIO()): Promise<void> {
       waiter: new Waiter({
         pollIntervalMs: settings.pollIntervalMs,
         stepDeadline: Date.now() + settings.timeoutMs,
-        signal: controller.signal,
+        signal,
         log: io.log
       }),
       ledger: report,
       run: io.run
     }
-    if (settings.mode === 'destroy') await report.step('Teardown', () => teardown(context))
-    else await apply(context, report)
+    const step: StepRunner = (name, work) =>
+      report.step(name, () =>
+        work().catch((error: unknown) => {
+          throw explainTimeout(error, signal, settings.timeoutMs)
+        })
+      )
+    if (settings.mode === 'destroy') await step('Teardown', () => teardown(context))
+    else await apply(context, step)
   } catch (error) {
     report.fail(error)
   } finally {

@@ -15,7 +15,7 @@ const dataFactoryEntity: NameRule = {
   description: "starts with a letter, digit or '_' and contains none of < > * # . % & : \\ + ? /"
 }
 
-export const nameRules = {
+const nameRules = {
   subscriptionId: {
     pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
     minLength: 36,
@@ -92,8 +92,8 @@ export function lastSegment(id: string): string {
   return id.split('/').filter(Boolean).pop() ?? ''
 }
 
-/** ARM ids and names compare case-insensitively. */
-export function sameId(a: string | undefined, b: string | undefined): boolean {
+/** ARM ids, names and states compare case-insensitively. */
+export function sameText(a: string | undefined, b: string | undefined): boolean {
   return a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase()
 }
 

@@ -83,7 +83,7 @@ export interface Failure {
 }
 
 /** GitHub refuses step summaries over 1 MiB; stay well below. */
-export const summaryByteLimit = 1_000_000
+const summaryByteLimit = 1_000_000
 const cellCharLimit = 2_000
 
 export class RunReport implements Ledger {

@@ -11,7 +11,7 @@ export interface Clock {
   sleep(ms: number, signal: AbortSignal, during: string): Promise<void>
 }
 
-export const systemClock: Clock = {
+const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal, during) =>
     new Promise((resolve, reject) => {
@@ -47,9 +47,9 @@ export class WaitTimeoutError extends ActionError {
 }
 
 /** The first pause; later pauses double up to `poll-interval`. */
-export const firstPollDelayMs = 500
+const firstPollDelayMs = 500
 /** A safety bound on the number of looks per wait, whatever the durations. */
-export const maxPollsPerWait = 10_000
+const maxPollsPerWait = 10_000
 
 export interface WaiterOptions {
   pollIntervalMs: number

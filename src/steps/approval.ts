@@ -4,14 +4,17 @@ import type { PrivateEndpointConnection } from '@azure/arm-postgresql-flexible'
 import { listAll } from '../azure.js'
 import { ActionError, describeFailure, statusCodeOf, translateAzureError } from '../errors.js'
 import type { RunContext } from '../io.js'
-import { lastSegment } from '../names.js'
+import { lastSegment, sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
 import type { ApprovalMode } from '../settings.js'
 import { requestOptions, type StepContext } from './context.js'
-import { findEndpoint, type EndpointResult } from './endpoint.js'
+import { findEndpoint, isRefusedStatus, type EndpointResult } from './endpoint.js'
 
 export const approvePermission =
   'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/write'
+/** The action Azure checks besides the write when a connection is approved. */
+const approveActionPermission =
+  'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnectionsApproval/action'
 
 export interface ConnectionView {
   name: string
@@ -29,20 +32,23 @@ export type ConnectionMatch =
 /**
  * The connection whose private endpoint is `<factory>.<endpoint>` (the name Data Factory gives
  * the endpoint it creates in its own subscription). Another factory's endpoint of the same name
- * ends differently, so it does not match.
+ * ends differently, so it does not match. A Disconnected one is left over from an earlier
+ * endpoint of this name: it never hides a live one, and does not count for a new endpoint.
  */
 export function matchConnection(
   connections: ConnectionView[],
   factoryName: string,
-  endpointName: string
+  endpointName: string,
+  endpointIsNew: boolean
 ): ConnectionMatch {
-  const expected = `${factoryName}.${endpointName}`.toLowerCase()
-  const matches = connections.filter(
-    (connection) => lastSegment(connection.privateEndpointId).toLowerCase() === expected
+  const matches = connections.filter((connection) =>
+    sameText(lastSegment(connection.privateEndpointId), `${factoryName}.${endpointName}`)
   )
-  if (matches.length === 0) return { kind: 'none' }
-  if (matches.length === 1) return { kind: 'one', connection: matches[0] }
-  return { kind: 'many', connections: matches }
+  const live = matches.filter((connection) => !sameText(connection.status, 'Disconnected'))
+  const relevant = live.length > 0 || endpointIsNew ? live : matches
+  if (relevant.length === 0) return { kind: 'none' }
+  if (relevant.length === 1) return { kind: 'one', connection: relevant[0] }
+  return { kind: 'many', connections: relevant }
 }
 
 export type ApprovalDecision =
@@ -57,15 +63,9 @@ export function decideApproval(
   connection: ConnectionView | undefined,
   mode: ApprovalMode
 ): ApprovalDecision {
-  const status = connection?.status.toLowerCase() ?? 'pending'
-
-  if (status === 'approved') return { kind: 'approved' }
-  if (status === 'rejected' || status === 'disconnected') {
-    return {
-      kind: 'refused',
-      status: connection?.status ?? '',
-      description: connection?.description ?? ''
-    }
+  if (connection && sameText(connection.status, 'Approved')) return { kind: 'approved' }
+  if (connection && isRefusedStatus(connection.status)) {
+    return { kind: 'refused', status: connection.status, description: connection.description }
   }
   if (mode === 'auto') return { kind: 'approve' }
   return mode === 'wait' ? { kind: 'await-approval' } : { kind: 'leave' }
@@ -95,14 +95,17 @@ function toConnectionView(connection: PrivateEndpointConnection): ConnectionView
   }
 }
 
+/** The endpoint's connection on the server, if listed; more than one is an error. */
 export async function observeMatch(
   context: StepContext,
-  endpointName: string
-): Promise<ConnectionMatch> {
+  endpointName: string,
+  endpointIsNew: boolean
+): Promise<ConnectionView | undefined> {
   const { settings, clients } = context
   const connections = await describeFailure(
     'list the private endpoint connections of the server',
     settings.server.id,
+    'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/read',
     () =>
       listAll(
         clients.postgres.privateEndpointConnections.listByServer(
@@ -112,17 +115,22 @@ export async function observeMatch(
         )
       )
   )
-  return matchConnection(connections.map(toConnectionView), settings.factory.name, endpointName)
-}
-
-function ambiguous(connections: ConnectionView[], resource: string): ActionError {
-  return new ActionError(
-    `More than one private endpoint connection on the server matches this endpoint: ${connections.map((c) => `${c.name} (${c.status}, ${c.privateEndpointId})`).join('; ')}.`,
-    {
-      resource,
-      hint: 'Delete the stale connections on the server (Networking > Private endpoint connections) and run again.'
-    }
+  const match = matchConnection(
+    connections.map(toConnectionView),
+    settings.factory.name,
+    endpointName,
+    endpointIsNew
   )
+  if (match.kind === 'many') {
+    throw new ActionError(
+      `More than one private endpoint connection on server '${settings.server.name}' matches endpoint '${endpointName}': ${match.connections.map((c) => `${c.name} (${c.status}, ${c.privateEndpointId})`).join('; ')}.`,
+      {
+        resource: settings.server.id,
+        hint: 'Delete the stale connections on the server (Networking > Private endpoint connections) and run again.'
+      }
+    )
+  }
+  return match.kind === 'one' ? match.connection : undefined
 }
 
 function approvalWait(
@@ -140,15 +148,14 @@ function approvalWait(
 /** Waits for the connection to appear; fails at once when ambiguous. */
 async function awaitConnection(
   context: StepContext,
-  endpointName: string
+  endpoint: EndpointResult
 ): Promise<ConnectionView> {
   return context.waiter.until(
-    approvalWait(context, `the server to list the connection of endpoint '${endpointName}'`),
+    approvalWait(context, `the server to list the connection of endpoint '${endpoint.name}'`),
     async () => {
-      const match = await observeMatch(context, endpointName)
-      if (match.kind === 'many') throw ambiguous(match.connections, context.settings.server.id)
-      return match.kind === 'one'
-        ? { done: true, value: match.connection }
+      const connection = await observeMatch(context, endpoint.name, endpoint.isNew)
+      return connection
+        ? { done: true, value: connection }
         : { done: false, status: 'no connection yet' }
     }
   )
@@ -157,23 +164,22 @@ async function awaitConnection(
 /** Waits until the server says Approved; Rejected/Disconnected fail at once. */
 async function awaitServerApproval(
   context: StepContext,
-  endpointName: string
+  endpoint: EndpointResult
 ): Promise<ConnectionView> {
   return context.waiter.until(
     approvalWait(
       context,
-      `someone to approve the connection of endpoint '${endpointName}' on the server`
+      `someone to approve the connection of endpoint '${endpoint.name}' on the server`
     ),
     async () => {
-      const match = await observeMatch(context, endpointName)
-      if (match.kind === 'many') throw ambiguous(match.connections, context.settings.server.id)
-      if (match.kind === 'none') return { done: false, status: 'connection gone' }
-      const decision = decideApproval(match.connection, 'wait')
+      const connection = await observeMatch(context, endpoint.name, endpoint.isNew)
+      if (!connection) return { done: false, status: 'connection gone' }
+      const decision = decideApproval(connection, 'wait')
       if (decision.kind === 'refused')
-        throw refusedError(decision.status, decision.description, match.connection.id)
+        throw refusedError(decision.status, decision.description, connection.id)
       return decision.kind === 'approved'
-        ? { done: true, value: match.connection }
-        : { done: false, status: match.connection.status }
+        ? { done: true, value: connection }
+        : { done: false, status: connection.status }
     }
   )
 }
@@ -185,14 +191,14 @@ async function awaitFactoryApproval(context: StepContext, endpointName: string):
     async () => {
       const endpoint = await findEndpoint(context, endpointName)
       const status = endpoint?.connectionStatus ?? ''
-      if (/^(rejected|disconnected)$/i.test(status)) {
+      if (isRefusedStatus(status)) {
         throw refusedError(
           status,
           endpoint?.connectionDescription ?? '',
           endpoint?.id ?? endpointName
         )
       }
-      return status === 'Approved'
+      return sameText(status, 'Approved')
         ? { done: true, value: status }
         : { done: false, status: status || 'unknown' }
     }
@@ -203,7 +209,7 @@ async function awaitFactoryApproval(context: StepContext, endpointName: string):
 async function approve(context: StepContext, connection: ConnectionView): Promise<boolean> {
   const { settings, clients } = context
   try {
-    await clients.postgres.privateEndpointConnections.beginUpdateAndWait(
+    const poller = await clients.postgres.privateEndpointConnections.beginUpdate(
       settings.server.resourceGroup,
       settings.server.name,
       connection.name,
@@ -213,22 +219,20 @@ async function approve(context: StepContext, connection: ConnectionView): Promis
           description: approvalDescription(context.run)
         }
       },
-      requestOptions(context)
+      { ...requestOptions(context), updateIntervalInMs: settings.pollIntervalMs }
     )
+    await poller.pollUntilDone(requestOptions(context))
     return true
   } catch (error) {
     const translated = translateAzureError(
       error,
       'approve the private endpoint connection',
-      connection.id
+      connection.id,
+      approvePermission
     )
     if (statusCodeOf(error) !== 403) throw translated
-    // Azure's message usually names the action; say it ourselves when it does not.
-    const permission = translated.hint?.includes(approvePermission)
-      ? translated.hint
-      : `${translated.hint ?? ''} Approving needs '${approvePermission}' on ${settings.server.id}.`
     context.log.warning(
-      `${translated.message} ${permission} Waiting for someone else to approve instead.`
+      `${translated.message} ${translated.hint} Approving also needs '${approveActionPermission}'. Waiting for someone else to approve instead.`
     )
     return false
   }
@@ -248,9 +252,9 @@ async function planApproval(
   endpoint: EndpointResult
 ): Promise<StepOutcome<{ approved: boolean }>> {
   const { settings, ledger } = context
-  const match = endpoint.exists ? await observeMatch(context, endpoint.name) : undefined
-  if (match?.kind === 'many') throw ambiguous(match.connections, settings.server.id)
-  const connection = match?.kind === 'one' ? match.connection : undefined
+  const connection = endpoint.exists
+    ? await observeMatch(context, endpoint.name, endpoint.isNew)
+    : undefined
   const decision = decideApproval(connection, settings.approval.mode)
   if (decision.kind === 'refused') {
     throw refusedError(decision.status, decision.description, connection?.id ?? '')
@@ -277,21 +281,16 @@ export async function ensureApproval(
   const { settings, ledger } = context
   if (ledger.mode === 'plan') return planApproval(context, endpoint)
   const mode = settings.approval.mode
-  const firstLook = await observeMatch(context, endpoint.name)
-  if (firstLook.kind === 'many') throw ambiguous(firstLook.connections, settings.server.id)
+  const listed = await observeMatch(context, endpoint.name, endpoint.isNew)
   if (mode === 'none') {
-    const connection = firstLook.kind === 'one' ? firstLook.connection : undefined
-    if (connection) ledger.output('private-endpoint-connection-id', connection.id)
+    if (listed) ledger.output('private-endpoint-connection-id', listed.id)
     return {
-      value: { approved: connection?.status === 'Approved' },
-      found: connection
-        ? `connection ${connection.name}: ${connection.status}`
-        : 'no connection yet',
+      value: { approved: sameText(listed?.status, 'Approved') },
+      found: listed ? `connection ${listed.name}: ${listed.status}` : 'no connection yet',
       done: 'left as is (approval: none)'
     }
   }
-  const connection =
-    firstLook.kind === 'one' ? firstLook.connection : await awaitConnection(context, endpoint.name)
+  const connection = listed ?? (await awaitConnection(context, endpoint))
   ledger.output('private-endpoint-connection-id', connection.id)
   const decision = decideApproval(connection, mode)
   let done: string
@@ -310,15 +309,18 @@ export async function ensureApproval(
         })
         done = 'approved'
       } else {
-        await awaitServerApproval(context, endpoint.name)
+        await awaitServerApproval(context, endpoint)
         done = 'approved by someone else (no permission to approve)'
       }
       break
     default:
-      await awaitServerApproval(context, endpoint.name)
+      await awaitServerApproval(context, endpoint)
       done = 'approved by someone else'
   }
-  const factoryView = await awaitFactoryApproval(context, endpoint.name)
+  // A re-run of a finished setup needs no second look at the factory.
+  const factoryView = sameText(endpoint.connectionStatus, 'Approved')
+    ? endpoint.connectionStatus
+    : await awaitFactoryApproval(context, endpoint.name)
   ledger.output('connection-state', factoryView)
   return {
     value: { approved: true },

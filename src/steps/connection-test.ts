@@ -4,12 +4,12 @@ import type { ActivityRun, PipelineResource } from '@azure/arm-datafactory'
 import { randomBytes } from 'node:crypto'
 import { ActionError, describeFailure } from '../errors.js'
 import type { StepOutcome } from '../report.js'
-import { requestOptions, type StepContext } from './context.js'
+import { cleanupOptions, requestOptions, type StepContext } from './context.js'
 import type { LinkedServiceResult } from './linked-service.js'
 
 /** Temporary resources start with this, so teardown and people recognise them as the action's. */
 export const probePrefix = 'adf-pg-private-link-probe'
-export const probeActivityName = 'LookupPostgreSql'
+const probeActivityName = 'LookupPostgreSql'
 
 export function probeNames(
   runId: string,
@@ -112,35 +112,47 @@ export async function testConnection(
   const client = context.clients.dataFactory
   const started = new Date()
   try {
-    await describeFailure('create the temporary dataset', names.dataset, () =>
-      client.datasets.createOrUpdate(
-        resourceGroup,
-        factory,
-        names.dataset,
-        {
-          properties: {
-            type: 'AzurePostgreSqlTable',
-            linkedServiceName: {
-              referenceName: linkedService.name,
-              type: 'LinkedServiceReference'
-            },
-            description: 'Temporary connection test made by adf-pg-private-link.'
-          }
-        },
-        requestOptions(context)
-      )
+    await describeFailure(
+      'create the temporary dataset',
+      names.dataset,
+      'Microsoft.DataFactory/factories/datasets/write',
+      () =>
+        client.datasets.createOrUpdate(
+          resourceGroup,
+          factory,
+          names.dataset,
+          {
+            properties: {
+              type: 'AzurePostgreSqlTable',
+              linkedServiceName: {
+                referenceName: linkedService.name,
+                type: 'LinkedServiceReference'
+              },
+              description: 'Temporary connection test made by adf-pg-private-link.'
+            }
+          },
+          requestOptions(context)
+        )
     )
-    await describeFailure('create the temporary pipeline', names.pipeline, () =>
-      client.pipelines.createOrUpdate(
-        resourceGroup,
-        factory,
-        names.pipeline,
-        probePipeline(names.dataset, settings.connectionTest.query),
-        requestOptions(context)
-      )
+    await describeFailure(
+      'create the temporary pipeline',
+      names.pipeline,
+      'Microsoft.DataFactory/factories/pipelines/write',
+      () =>
+        client.pipelines.createOrUpdate(
+          resourceGroup,
+          factory,
+          names.pipeline,
+          probePipeline(names.dataset, settings.connectionTest.query),
+          requestOptions(context)
+        )
     )
-    const { runId } = await describeFailure('start the connection test', names.pipeline, () =>
-      client.pipelines.createRun(resourceGroup, factory, names.pipeline, requestOptions(context))
+    const { runId } = await describeFailure(
+      'start the connection test',
+      names.pipeline,
+      'Microsoft.DataFactory/factories/pipelines/createrun/action',
+      () =>
+        client.pipelines.createRun(resourceGroup, factory, names.pipeline, requestOptions(context))
     )
     ledger.output('connection-test-run-id', runId)
     const status = await awaitRun(context, runId)
@@ -153,17 +165,21 @@ export async function testConnection(
       }
     }
     ledger.output('connection-test', 'failed')
-    const activities = await describeFailure('read the activity runs', runId, () =>
-      client.activityRuns.queryByPipelineRun(
-        resourceGroup,
-        factory,
-        runId,
-        {
-          lastUpdatedAfter: new Date(started.getTime() - 60_000),
-          lastUpdatedBefore: new Date(Date.now() + 60_000)
-        },
-        requestOptions(context)
-      )
+    const activities = await describeFailure(
+      'read the activity runs',
+      runId,
+      'Microsoft.DataFactory/factories/pipelineruns/queryactivityruns/action',
+      () =>
+        client.activityRuns.queryByPipelineRun(
+          resourceGroup,
+          factory,
+          runId,
+          {
+            lastUpdatedAfter: new Date(started.getTime() - 60_000),
+            lastUpdatedBefore: new Date(Date.now() + 60_000)
+          },
+          requestOptions(context)
+        )
     )
     const message =
       activityFailure(activities.value) ?? status.message ?? `the run ended ${status.status}`
@@ -178,6 +194,10 @@ export async function testConnection(
     await removeProbe(context, names)
   }
 }
+
+/** After a cancel, stopping the run and removing the probe must both fit the runner's 7.5 s grace. */
+const runCancelLimitMs = 2_000
+const probeRemovalLimitMs = 5_000
 
 async function awaitRun(
   context: StepContext,
@@ -194,8 +214,11 @@ async function awaitRun(
         hint: 'A managed-VNet runtime can take minutes to start cold; raise test-timeout, or check the run in Data Factory Studio (Monitor).'
       },
       async () => {
-        const run = await describeFailure('read the connection test run', runId, () =>
-          client.pipelineRuns.get(resourceGroup, factory, runId, requestOptions(context))
+        const run = await describeFailure(
+          'read the connection test run',
+          runId,
+          'Microsoft.DataFactory/factories/pipelineruns/read',
+          () => client.pipelineRuns.get(resourceGroup, factory, runId, requestOptions(context))
         )
         return runState(run.status) === 'running'
           ? { done: false, status: run.status ?? 'unknown' }
@@ -204,7 +227,9 @@ async function awaitRun(
     )
   } catch (error) {
     // Stop the run rather than leave it queued behind a deleted pipeline.
-    await client.pipelineRuns.cancel(resourceGroup, factory, runId).catch(() => undefined)
+    await client.pipelineRuns
+      .cancel(resourceGroup, factory, runId, cleanupOptions(context, runCancelLimitMs))
+      .catch(() => undefined)
     throw error
   }
 }
@@ -216,12 +241,12 @@ async function removeProbe(
 ): Promise<void> {
   const { resourceGroup, name: factory } = context.settings.factory
   const client = context.clients.dataFactory
-  // No abort signal: a cancelled run must still clean up.
+  const options = cleanupOptions(context, probeRemovalLimitMs)
   await bestEffort(context, `delete the temporary pipeline '${names.pipeline}'`, () =>
-    client.pipelines.delete(resourceGroup, factory, names.pipeline)
+    client.pipelines.delete(resourceGroup, factory, names.pipeline, options)
   )
   await bestEffort(context, `delete the temporary dataset '${names.dataset}'`, () =>
-    client.datasets.delete(resourceGroup, factory, names.dataset)
+    client.datasets.delete(resourceGroup, factory, names.dataset, options)
   )
 }
 

@@ -20,7 +20,22 @@ export interface Finding {
   hint: string
 }
 
-/** Options every SDK call gets, so a cancelled run stops its requests too. */
+/** Options every SDK call gets, so a cancelled or timed-out run stops its requests too. */
 export function requestOptions(context: StepContext): { abortSignal: AbortSignal } {
   return { abortSignal: context.waiter.signal }
+}
+
+/** A healthy run's clean-up may take Azure's usual time; only a cancelled one must hurry. */
+const unhurriedCleanupLimitMs = 120_000
+
+/**
+ * Clean-up ignores the run's signal, since a cancelled run must clean up too: then within
+ * `graceMs` (its share of the runner's 7.5 s grace), otherwise within a generous bound.
+ */
+export function cleanupOptions(
+  context: StepContext,
+  graceMs: number
+): { abortSignal: AbortSignal } {
+  const limitMs = context.waiter.signal.aborted ? graceMs : unhurriedCleanupLimitMs
+  return { abortSignal: AbortSignal.timeout(limitMs) }
 }

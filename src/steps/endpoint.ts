@@ -3,7 +3,7 @@
 import type { ManagedPrivateEndpointResource } from '@azure/arm-datafactory'
 import { listAll } from '../azure.js'
 import { ActionError, describeFailure } from '../errors.js'
-import { sameId } from '../names.js'
+import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
 import type { DriftPolicy } from '../settings.js'
 import { requestOptions, type StepContext } from './context.js'
@@ -38,9 +38,26 @@ export type EndpointDecision =
 
 function targets(endpoint: EndpointView, desired: DesiredEndpoint): boolean {
   return (
-    sameId(endpoint.privateLinkResourceId, desired.privateLinkResourceId) &&
-    sameId(endpoint.groupId, desired.groupId)
+    sameText(endpoint.privateLinkResourceId, desired.privateLinkResourceId) &&
+    sameText(endpoint.groupId, desired.groupId)
   )
+}
+
+/** Connection states that can never become Approved again. */
+export function isRefusedStatus(status: string): boolean {
+  return sameText(status, 'Rejected') || sameText(status, 'Disconnected')
+}
+
+/** Why the endpoint of this name cannot serve as is, or undefined when it can. */
+function driftReason(endpoint: EndpointView, desired: DesiredEndpoint): string | undefined {
+  if (!sameText(endpoint.privateLinkResourceId, desired.privateLinkResourceId))
+    return `it targets ${endpoint.privateLinkResourceId || 'nothing'} instead of ${desired.privateLinkResourceId}`
+  if (!sameText(endpoint.groupId, desired.groupId))
+    return `its group is ${endpoint.groupId || 'none'} instead of ${desired.groupId}`
+  if (sameText(endpoint.provisioningState, 'Failed')) return 'its provisioningState is Failed'
+  if (isRefusedStatus(endpoint.connectionStatus))
+    return `its connection is ${endpoint.connectionStatus}`
+  return undefined
 }
 
 export function decideEndpointAction(
@@ -48,23 +65,31 @@ export function decideEndpointAction(
   desired: DesiredEndpoint,
   onDrift: DriftPolicy
 ): EndpointDecision {
-  const sameName = existing.find((endpoint) => sameId(endpoint.name, desired.name))
-  if (sameName && targets(sameName, desired)) return { kind: 'reuse', endpoint: sameName }
+  const sameName = existing.find((endpoint) => sameText(endpoint.name, desired.name))
   const other = existing.find(
     (endpoint) =>
-      !endpoint.isReserved && !sameId(endpoint.name, desired.name) && targets(endpoint, desired)
+      !endpoint.isReserved && !sameText(endpoint.name, desired.name) && targets(endpoint, desired)
   )
-  if (other) return { kind: 'reuse-other', endpoint: other }
-  if (!sameName) return { kind: 'create' }
-  const reason = sameId(sameName.privateLinkResourceId, desired.privateLinkResourceId)
-    ? `its group is ${sameName.groupId || 'none'} instead of ${desired.groupId}`
-    : `it targets ${sameName.privateLinkResourceId || 'nothing'} instead of ${desired.privateLinkResourceId}`
-  return onDrift === 'recreate'
-    ? { kind: 'recreate', endpoint: sameName, reason }
-    : { kind: 'drift', endpoint: sameName, reason }
+  // The endpoint of this name comes first, so its drift is never hidden by another's reuse.
+  if (sameName) {
+    const reason = driftReason(sameName, desired)
+    if (!reason) return { kind: 'reuse', endpoint: sameName }
+    if (sameName.isReserved)
+      return { kind: 'drift', endpoint: sameName, reason: `${reason} (reserved by Data Factory)` }
+    if (other && !targets(sameName, desired))
+      return {
+        kind: 'drift',
+        endpoint: sameName,
+        reason: `${reason}, and endpoint '${other.name}' already targets this server (Azure allows one per target)`
+      }
+    return onDrift === 'recreate'
+      ? { kind: 'recreate', endpoint: sameName, reason }
+      : { kind: 'drift', endpoint: sameName, reason }
+  }
+  return other ? { kind: 'reuse-other', endpoint: other } : { kind: 'create' }
 }
 
-export function toEndpointView(resource: ManagedPrivateEndpointResource): EndpointView {
+function toEndpointView(resource: ManagedPrivateEndpointResource): EndpointView {
   const properties = resource.properties
   return {
     name: resource.name ?? '',
@@ -84,6 +109,7 @@ export async function listEndpoints(context: StepContext): Promise<EndpointView[
   const resources = await describeFailure(
     'list the managed private endpoints',
     `${name}/${settings.managedVirtualNetwork}`,
+    'Microsoft.DataFactory/factories/managedVirtualNetworks/managedPrivateEndpoints/read',
     () =>
       listAll(
         clients.dataFactory.managedPrivateEndpoints.listByFactory(
@@ -101,12 +127,16 @@ export async function findEndpoint(
   context: StepContext,
   name: string
 ): Promise<EndpointView | undefined> {
-  return (await listEndpoints(context)).find((endpoint) => sameId(endpoint.name, name))
+  return (await listEndpoints(context)).find((endpoint) => sameText(endpoint.name, name))
 }
 
 export function endpointId(context: StepContext, name: string): string {
   const { subscriptionId, resourceGroup, name: factory } = context.settings.factory
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.DataFactory/factories/${factory}/managedVirtualNetworks/${context.settings.managedVirtualNetwork}/managedPrivateEndpoints/${name}`
+}
+
+function isProvisioned(endpoint: EndpointView): boolean {
+  return sameText(endpoint.provisioningState, 'Succeeded')
 }
 
 async function waitUntilProvisioned(context: StepContext, name: string): Promise<EndpointView> {
@@ -119,7 +149,7 @@ async function waitUntilProvisioned(context: StepContext, name: string): Promise
     },
     async () => {
       const endpoint = await findEndpoint(context, name)
-      if (endpoint?.provisioningState.toLowerCase() === 'failed') {
+      if (endpoint && sameText(endpoint.provisioningState, 'Failed')) {
         throw new ActionError(
           `Managed private endpoint '${name}' failed to provision (connection: ${endpoint.connectionStatus || 'unknown'}${endpoint.connectionDescription ? `, ${endpoint.connectionDescription}` : ''}).`,
           {
@@ -128,7 +158,7 @@ async function waitUntilProvisioned(context: StepContext, name: string): Promise
           }
         )
       }
-      return endpoint?.provisioningState === 'Succeeded'
+      return endpoint && isProvisioned(endpoint)
         ? { done: true, value: endpoint }
         : {
             done: false,
@@ -141,14 +171,18 @@ async function waitUntilProvisioned(context: StepContext, name: string): Promise
 /** Deletes the endpoint and waits until the factory no longer lists it. */
 export async function deleteEndpoint(context: StepContext, endpoint: EndpointView): Promise<void> {
   const { settings, clients } = context
-  await describeFailure('delete the managed private endpoint', endpoint.id, () =>
-    clients.dataFactory.managedPrivateEndpoints.delete(
-      settings.factory.resourceGroup,
-      settings.factory.name,
-      settings.managedVirtualNetwork,
-      endpoint.name,
-      requestOptions(context)
-    )
+  await describeFailure(
+    'delete the managed private endpoint',
+    endpoint.id,
+    'Microsoft.DataFactory/factories/managedVirtualNetworks/managedPrivateEndpoints/delete',
+    () =>
+      clients.dataFactory.managedPrivateEndpoints.delete(
+        settings.factory.resourceGroup,
+        settings.factory.name,
+        settings.managedVirtualNetwork,
+        endpoint.name,
+        requestOptions(context)
+      )
   )
   await context.waiter.until(
     {
@@ -171,6 +205,7 @@ async function createEndpoint(context: StepContext, desired: DesiredEndpoint): P
   await describeFailure(
     'create the managed private endpoint',
     endpointId(context, desired.name),
+    'Microsoft.DataFactory/factories/managedVirtualNetworks/managedPrivateEndpoints/write',
     () =>
       clients.dataFactory.managedPrivateEndpoints.createOrUpdate(
         settings.factory.resourceGroup,
@@ -193,6 +228,10 @@ export interface EndpointResult {
   id: string
   /** False only in plan mode, when apply would create or recreate it. */
   exists: boolean
+  /** Made by this run: a Disconnected connection on the server belongs to its predecessor. */
+  isNew: boolean
+  /** The factory's view of the connection (Pending, Approved…), as last seen. */
+  connectionStatus: string
 }
 
 function record(context: StepContext, endpoint: EndpointView): void {
@@ -219,10 +258,12 @@ export async function ensureEndpoint(
   switch (decision.kind) {
     case 'drift':
       throw new ActionError(
-        `Managed private endpoint '${desired.name}' exists but ${decision.reason}. Endpoints cannot be changed in place.`,
+        `Managed private endpoint '${desired.name}' exists but ${decision.reason}; endpoints cannot be changed in place.`,
         {
           resource: decision.endpoint.id,
-          hint: 'Set on-drift: recreate to delete and recreate it, choose another endpoint-name, or delete the endpoint in Data Factory Studio.'
+          hint: decision.endpoint.isReserved
+            ? 'Data Factory reserves this endpoint: choose another endpoint-name.'
+            : 'Set on-drift: recreate to delete and recreate it, choose another endpoint-name, or delete the endpoint in Data Factory Studio.'
         }
       )
     case 'reuse':
@@ -232,12 +273,19 @@ export async function ensureEndpoint(
           ? ` (named '${decision.endpoint.name}', not '${desired.name}': Azure allows one endpoint per target, so it is reused)`
           : ''
       if (note) context.log.warning(`An endpoint to this server already exists${note}.`)
-      const endpoint = plan
-        ? decision.endpoint
-        : await waitUntilProvisioned(context, decision.endpoint.name)
+      const endpoint =
+        plan || isProvisioned(decision.endpoint)
+          ? decision.endpoint
+          : await waitUntilProvisioned(context, decision.endpoint.name)
       record(context, endpoint)
       return {
-        value: { name: endpoint.name, id: endpoint.id, exists: true },
+        value: {
+          name: endpoint.name,
+          id: endpoint.id,
+          exists: true,
+          isNew: false,
+          connectionStatus: endpoint.connectionStatus
+        },
         found: `endpoint ${endpoint.name}${note}, ${endpoint.provisioningState}, connection ${endpoint.connectionStatus || 'unknown'}`,
         done: 'reused, nothing to change'
       }
@@ -253,7 +301,7 @@ export async function ensureEndpoint(
         ledger.change({ action: decision.kind, resource: 'managed-private-endpoint', id, reason })
         ledger.output('private-endpoint-name', desired.name)
         return {
-          value: { name: desired.name, id, exists: false },
+          value: { name: desired.name, id, exists: false, isNew: true, connectionStatus: '' },
           found,
           done: `would ${decision.kind}`
         }
@@ -269,7 +317,13 @@ export async function ensureEndpoint(
       const endpoint = await waitUntilProvisioned(context, desired.name)
       record(context, endpoint)
       return {
-        value: { name: endpoint.name, id: endpoint.id, exists: true },
+        value: {
+          name: endpoint.name,
+          id: endpoint.id,
+          exists: true,
+          isNew: true,
+          connectionStatus: endpoint.connectionStatus
+        },
         found,
         done: `${decision.kind === 'create' ? 'created' : 'recreated'}; provisioningState ${endpoint.provisioningState}`
       }

@@ -1,7 +1,7 @@
 // The AzurePostgreSql (version 2.0) linked service over the managed-VNet runtime. The SDK's model
 // drops v2 typeProperties, so the existing one is compared through its raw JSON body.
 import type { LinkedServiceUnion } from '@azure/arm-datafactory'
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto'
+import { randomBytes, scryptSync } from 'node:crypto'
 import { withRawBody } from '../azure.js'
 import { ActionError, describeFailure, unlessNotFound } from '../errors.js'
 import type { StepOutcome } from '../report.js'
@@ -11,7 +11,7 @@ import type { PreflightFacts } from './preflight.js'
 
 type Json = Record<string, unknown>
 
-export const sslModeNumbers: Record<SslMode, number> = {
+const sslModeNumbers: Record<SslMode, number> = {
   require: 3,
   'verify-ca': 4,
   'verify-full': 5
@@ -30,12 +30,15 @@ const azureCloudTypes: Record<CloudName, string> = {
  */
 export const fingerprintPrefix = 'adf-pg-private-link:password-scrypt:'
 
+/** Factory Readers can read annotations: about 0.1 s per guess; scrypt needs 128·N·r bytes. */
+const scryptCost = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }
+
 export function passwordFingerprint(password: string, salt: string): string {
-  const hash = scryptSync(password, Buffer.from(salt, 'base64'), 32).toString('base64')
+  const hash = scryptSync(password, Buffer.from(salt, 'base64'), 32, scryptCost).toString('base64')
   return `${fingerprintPrefix}${salt}:${hash}`
 }
 
-export function newSalt(): string {
+function newSalt(): string {
   return randomBytes(16).toString('base64')
 }
 
@@ -44,11 +47,6 @@ export function fingerprintSalt(annotation: string): string | undefined {
   return annotation.startsWith(fingerprintPrefix)
     ? annotation.slice(fingerprintPrefix.length).split(':')[0]
     : undefined
-}
-
-export function sameFingerprint(a: string | undefined, b: string | undefined): boolean {
-  if (a === undefined || b === undefined || a.length !== b.length) return a === b
-  return timingSafeEqual(Buffer.from(a), Buffer.from(b))
 }
 
 function isFingerprint(annotation: unknown): annotation is string {
@@ -65,7 +63,7 @@ function keyVaultSecret(secret: KeyVaultSecretRef): Json {
 }
 
 /** The `typeProperties` this action owns; anything else someone set is kept as is. */
-export const managedTypeProperties = [
+const managedTypeProperties = [
   'server',
   'port',
   'database',
@@ -230,15 +228,19 @@ export async function ensureLinkedService(
   const name = settings.linkedService.name
   const id = linkedServiceId(settings)
   ledger.output('linked-service-name', name)
-  const existing = await describeFailure('read the linked service', id, () =>
-    unlessNotFound(() =>
-      withRawBody((raw) =>
-        clients.dataFactory.linkedServices.get(resourceGroup, factory, name, {
-          ...requestOptions(context),
-          ...raw
-        })
+  const existing = await describeFailure(
+    'read the linked service',
+    id,
+    'Microsoft.DataFactory/factories/linkedservices/read',
+    () =>
+      unlessNotFound(() =>
+        withRawBody((raw) =>
+          clients.dataFactory.linkedServices.get(resourceGroup, factory, name, {
+            ...requestOptions(context),
+            ...raw
+          })
+        )
       )
-    )
   )
   const password =
     settings.linkedService.credential.kind === 'password'
@@ -287,14 +289,18 @@ export async function ensureLinkedService(
       done: `would ${planned[decision.kind]}${fields ? ` (${fields.join(', ')})` : ''}`
     }
   }
-  const written = await describeFailure('write the linked service', id, () =>
-    clients.dataFactory.linkedServices.createOrUpdate(
-      resourceGroup,
-      factory,
-      name,
-      { properties: desired as unknown as LinkedServiceUnion },
-      requestOptions(context)
-    )
+  const written = await describeFailure(
+    'write the linked service',
+    id,
+    'Microsoft.DataFactory/factories/linkedservices/write',
+    () =>
+      clients.dataFactory.linkedServices.createOrUpdate(
+        resourceGroup,
+        factory,
+        name,
+        { properties: desired as unknown as LinkedServiceUnion },
+        requestOptions(context)
+      )
   )
   ledger.change({
     action: applied[decision.kind],

@@ -4,7 +4,7 @@ import type { Factory, IntegrationRuntimeResource } from '@azure/arm-datafactory
 import type { Server } from '@azure/arm-postgresql-flexible'
 import { listAll } from '../azure.js'
 import { ActionError, describeFailure, unlessNotFound } from '../errors.js'
-import { sameId } from '../names.js'
+import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
 import type { Settings } from '../settings.js'
 import { requestOptions, type Finding, type StepContext } from './context.js'
@@ -24,7 +24,7 @@ export interface PreflightFacts {
 }
 
 /** Where the Key Vault secret lives, when the chosen credential uses one. */
-export function keyVaultStoreOf(settings: Settings): string | undefined {
+function keyVaultStoreOf(settings: Settings): string | undefined {
   const { credential } = settings.linkedService
   if (credential.kind === 'key-vault-password') return credential.secret.store
   if (credential.kind === 'service-principal') return credential.key.store
@@ -44,7 +44,7 @@ export function checkPreflight(observed: PreflightObservation, settings: Setting
     ]
   }
   if (
-    !observed.managedVirtualNetworks.some((name) => sameId(name, settings.managedVirtualNetwork))
+    !observed.managedVirtualNetworks.some((name) => sameText(name, settings.managedVirtualNetwork))
   ) {
     findings.push({
       message: `Data factory '${factory.name}' has no managed virtual network '${settings.managedVirtualNetwork}' (found: ${observed.managedVirtualNetworks.join(', ') || 'none'}).`,
@@ -61,7 +61,7 @@ export function checkPreflight(observed: PreflightObservation, settings: Setting
       message: `Integration runtime '${settings.integrationRuntime}' was not found in data factory '${factory.name}'.`,
       hint: 'Set integration-runtime to an Azure integration runtime that runs in the managed virtual network.'
     })
-  } else if (!sameId(runtimeVnet, settings.managedVirtualNetwork)) {
+  } else if (!sameText(runtimeVnet, settings.managedVirtualNetwork)) {
     findings.push({
       message: `Integration runtime '${settings.integrationRuntime}' does not run in managed virtual network '${settings.managedVirtualNetwork}' (its managed virtual network: ${runtimeVnet ?? 'none'}).`,
       hint: 'Private endpoints are only used by a runtime inside the managed virtual network: create one with "Virtual network configuration" enabled and set integration-runtime to it.'
@@ -118,42 +118,61 @@ async function observe(context: StepContext): Promise<PreflightObservation> {
   const { resourceGroup, name } = settings.factory
   const options = requestOptions(context)
   const factoryId = `factory '${name}'`
-  const factory = await describeFailure('read the data factory', factoryId, () =>
-    unlessNotFound(() => clients.dataFactory.factories.get(resourceGroup, name, options))
+  const factory = await describeFailure(
+    'read the data factory',
+    factoryId,
+    'Microsoft.DataFactory/factories/read',
+    () => unlessNotFound(() => clients.dataFactory.factories.get(resourceGroup, name, options))
   )
   if (!factory) return { managedVirtualNetworks: [] }
   const [vnets, integrationRuntime, server, keyVaultStore] = await Promise.all([
-    describeFailure('list the managed virtual networks', factoryId, () =>
-      listAll(
-        clients.dataFactory.managedVirtualNetworks.listByFactory(resourceGroup, name, options)
-      )
-    ),
-    describeFailure('read the integration runtime', settings.integrationRuntime, () =>
-      unlessNotFound(() =>
-        clients.dataFactory.integrationRuntimes.get(
-          resourceGroup,
-          name,
-          settings.integrationRuntime,
-          options
+    describeFailure(
+      'list the managed virtual networks',
+      factoryId,
+      'Microsoft.DataFactory/factories/managedVirtualNetworks/read',
+      () =>
+        listAll(
+          clients.dataFactory.managedVirtualNetworks.listByFactory(resourceGroup, name, options)
         )
-      )
     ),
-    describeFailure('read the PostgreSQL server', settings.server.id, () =>
-      unlessNotFound(() =>
-        clients.postgres.servers.get(settings.server.resourceGroup, settings.server.name, options)
-      )
+    describeFailure(
+      'read the integration runtime',
+      settings.integrationRuntime,
+      'Microsoft.DataFactory/factories/integrationruntimes/read',
+      () =>
+        unlessNotFound(() =>
+          clients.dataFactory.integrationRuntimes.get(
+            resourceGroup,
+            name,
+            settings.integrationRuntime,
+            options
+          )
+        )
+    ),
+    describeFailure(
+      'read the PostgreSQL server',
+      settings.server.id,
+      'Microsoft.DBforPostgreSQL/flexibleServers/read',
+      () =>
+        unlessNotFound(() =>
+          clients.postgres.servers.get(settings.server.resourceGroup, settings.server.name, options)
+        )
     ),
     keyVaultStoreOf(settings) === undefined
       ? undefined
-      : describeFailure('read the Key Vault linked service', keyVaultStoreOf(settings) ?? '', () =>
-          unlessNotFound(() =>
-            clients.dataFactory.linkedServices.get(
-              resourceGroup,
-              name,
-              keyVaultStoreOf(settings) ?? '',
-              options
+      : describeFailure(
+          'read the Key Vault linked service',
+          keyVaultStoreOf(settings) ?? '',
+          'Microsoft.DataFactory/factories/linkedservices/read',
+          () =>
+            unlessNotFound(() =>
+              clients.dataFactory.linkedServices.get(
+                resourceGroup,
+                name,
+                keyVaultStoreOf(settings) ?? '',
+                options
+              )
             )
-          )
         )
   ])
   return {

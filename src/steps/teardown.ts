@@ -3,7 +3,7 @@
 // Missing pieces are fine, so destroy can run any number of times.
 import { listRawItems } from '../azure.js'
 import { ActionError, describeFailure, unlessNotFound } from '../errors.js'
-import { sameId } from '../names.js'
+import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
 import { observeMatch } from './approval.js'
 import { requestOptions, type StepContext } from './context.js'
@@ -11,7 +11,7 @@ import { probePrefix } from './connection-test.js'
 import { linkedServiceId } from './linked-service.js'
 import { deleteEndpoint, listEndpoints, postgresGroupId, type EndpointView } from './endpoint.js'
 
-export interface NamedBody {
+interface NamedBody {
   name: string
   body: unknown
 }
@@ -24,7 +24,7 @@ function referencesLinkedService(value: unknown, linkedService: string): boolean
   if (
     object.type === 'LinkedServiceReference' &&
     typeof object.referenceName === 'string' &&
-    sameId(object.referenceName, linkedService)
+    sameText(object.referenceName, linkedService)
   ) {
     return true
   }
@@ -62,7 +62,7 @@ export function findReferences(
   return [...datasetUsers, ...pipelineUsers]
 }
 
-export interface TeardownObservation {
+interface TeardownObservation {
   linkedServiceExists: boolean
   references: string[]
   endpoint?: EndpointView
@@ -91,8 +91,8 @@ export function decideTeardown(
   const endpoint = observed.endpoint
   const ours =
     endpoint !== undefined &&
-    sameId(endpoint.privateLinkResourceId, target.serverId) &&
-    sameId(endpoint.groupId, postgresGroupId)
+    sameText(endpoint.privateLinkResourceId, target.serverId) &&
+    sameText(endpoint.groupId, postgresGroupId)
   if (endpoint && !ours) {
     notes.push(
       target.force
@@ -113,32 +113,44 @@ async function observe(context: StepContext): Promise<TeardownObservation> {
   const { resourceGroup, name: factory } = settings.factory
   const options = requestOptions(context)
   const linkedServiceName = settings.linkedService.name
-  const linkedService = await describeFailure('read the linked service', linkedServiceName, () =>
-    unlessNotFound(() =>
-      clients.dataFactory.linkedServices.get(resourceGroup, factory, linkedServiceName, options)
-    )
+  const linkedService = await describeFailure(
+    'read the linked service',
+    linkedServiceName,
+    'Microsoft.DataFactory/factories/linkedservices/read',
+    () =>
+      unlessNotFound(() =>
+        clients.dataFactory.linkedServices.get(resourceGroup, factory, linkedServiceName, options)
+      )
   )
   const toNamed = (items: unknown[]): NamedBody[] =>
     items.map((item) => ({ name: String((item as { name?: unknown }).name ?? ''), body: item }))
   const [datasets, pipelines, endpoints] = await Promise.all([
     linkedService
-      ? describeFailure('list the datasets', factory, () =>
-          listRawItems((raw) =>
-            clients.dataFactory.datasets.listByFactory(resourceGroup, factory, {
-              ...options,
-              ...raw
-            })
-          )
+      ? describeFailure(
+          'list the datasets',
+          factory,
+          'Microsoft.DataFactory/factories/datasets/read',
+          () =>
+            listRawItems((raw) =>
+              clients.dataFactory.datasets.listByFactory(resourceGroup, factory, {
+                ...options,
+                ...raw
+              })
+            )
         )
       : [],
     linkedService
-      ? describeFailure('list the pipelines', factory, () =>
-          listRawItems((raw) =>
-            clients.dataFactory.pipelines.listByFactory(resourceGroup, factory, {
-              ...options,
-              ...raw
-            })
-          )
+      ? describeFailure(
+          'list the pipelines',
+          factory,
+          'Microsoft.DataFactory/factories/pipelines/read',
+          () =>
+            listRawItems((raw) =>
+              clients.dataFactory.pipelines.listByFactory(resourceGroup, factory, {
+                ...options,
+                ...raw
+              })
+            )
         )
       : [],
     unlessNotFound(() => listEndpoints(context))
@@ -148,7 +160,7 @@ async function observe(context: StepContext): Promise<TeardownObservation> {
     references: linkedService
       ? findReferences(linkedServiceName, toNamed(datasets), toNamed(pipelines))
       : [],
-    endpoint: endpoints?.find((endpoint) => sameId(endpoint.name, settings.endpointName))
+    endpoint: endpoints?.find((endpoint) => sameText(endpoint.name, settings.endpointName))
   }
 }
 
@@ -162,13 +174,10 @@ async function awaitConnectionGone(context: StepContext, endpointName: string): 
       hint: 'Remove the connection on the server (Networking > Private endpoint connections) and run again.'
     },
     async () => {
-      const match = await unlessNotFound(() => observeMatch(context, endpointName))
-      if (!match || match.kind === 'none') return { done: true, value: undefined }
-      const statuses =
-        match.kind === 'one' ? [match.connection.status] : match.connections.map((c) => c.status)
-      return statuses.every((status) => status === 'Disconnected')
+      const connection = await unlessNotFound(() => observeMatch(context, endpointName, false))
+      return !connection || sameText(connection.status, 'Disconnected')
         ? { done: true, value: undefined }
-        : { done: false, status: statuses.join(', ') }
+        : { done: false, status: connection.status }
     }
   )
 }
@@ -197,13 +206,17 @@ export async function teardown(context: StepContext): Promise<StepOutcome<void>>
   }
   for (const note of decision.notes) context.log.warning(note)
   if (decision.deleteLinkedService) {
-    await describeFailure('delete the linked service', settings.linkedService.name, () =>
-      clients.dataFactory.linkedServices.delete(
-        resourceGroup,
-        factory,
-        settings.linkedService.name,
-        requestOptions(context)
-      )
+    await describeFailure(
+      'delete the linked service',
+      settings.linkedService.name,
+      'Microsoft.DataFactory/factories/linkedservices/delete',
+      () =>
+        clients.dataFactory.linkedServices.delete(
+          resourceGroup,
+          factory,
+          settings.linkedService.name,
+          requestOptions(context)
+        )
     )
     ledger.change({
       action: 'deleted',
