@@ -18,7 +18,7 @@ export const basicIds = {
 } as const
 
 /** The endpoint name the action picks by default for pg-demo (`pg-<server>`), also used by the look-alike. */
-export const defaultEndpointNameForDemo = `pg-${basicIds.serverName}`
+const defaultEndpointNameForDemo = `pg-${basicIds.serverName}`
 
 export function basicScenario(overrides: Partial<Scenario> = {}): Scenario {
   const { tenantId, subscriptionId, resourceGroup, location } = basicIds

@@ -168,7 +168,7 @@ const secretKeys = new Set([
 ])
 const jwtPattern = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/g
 const connectionStringPassword = /((?:password|pwd)\s*=\s*)[^;]*/gi
-export const redacted = '***'
+const redacted = '***'
 
 /** Every secret the scenario holds, so they are removed wherever they show up (headers, bodies, queries). */
 export function scenarioSecrets(scenario: Scenario): string[] {

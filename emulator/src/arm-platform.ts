@@ -63,13 +63,13 @@ function scenarioLocations(scenario: Scenario): string[] {
   ]
 }
 
-export interface ProviderResourceType {
+interface ProviderResourceType {
   resourceType: string
   apiVersions: string[]
 }
 
 /** Provider metadata derived from the registered routes, so it always matches what is served. */
-export function providerResourceTypes(
+function providerResourceTypes(
   routes: Route[]
 ): Map<string, { namespace: string; types: ProviderResourceType[] }> {
   const providers = new Map<string, { namespace: string; types: Map<string, Set<string>> }>()
@@ -105,7 +105,7 @@ export function providerResourceTypes(
   )
 }
 
-export interface ArmPlatformOptions {
+interface ArmPlatformOptions {
   baseUrl: string
   scenario: () => Scenario
   router: Router

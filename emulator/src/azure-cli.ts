@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { PrincipalSeed } from './types.js'
 
-export const emulatorCloudName = 'AdfPgEmulator'
+const emulatorCloudName = 'AdfPgEmulator'
 
 export interface AzureCliTarget {
   url: string
@@ -21,7 +21,7 @@ export interface AzureCliResult {
 }
 
 /** Writes an Azure CLI configuration folder for the emulator's cloud; answers the environment `az` needs. */
-export async function azureCliEnvironment(
+async function azureCliEnvironment(
   emulator: AzureCliTarget,
   dir: string
 ): Promise<Record<string, string>> {

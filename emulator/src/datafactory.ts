@@ -2,8 +2,10 @@
 // private endpoints (with the provisioning → connection → approval timeline) and the factory's
 // linked services, datasets and pipelines.
 import { createHash, randomBytes } from 'node:crypto'
+import { redact } from './admin.js'
 import { armError, ifMatchFailure, resourceNotFound } from './arm-errors.js'
 import type { ConnectionStateChange, PostgresProvider, ServerView } from './postgres-flexible.js'
+import { sameText } from './router.js'
 import type {
   Delays,
   EmuRequest,
@@ -15,11 +17,10 @@ import type {
   Scenario
 } from './types.js'
 
-export const dataFactoryApiVersion = '2018-06-01'
+const dataFactoryApiVersion = '2018-06-01'
 const factoryType = 'Microsoft.DataFactory/factories'
 const factoryPath = `/subscriptions/:subscriptionId/resourceGroups/:resourceGroupName/providers/${factoryType}/:factoryName`
 const endpointType = `${factoryType}/managedVirtualNetworks/managedPrivateEndpoints`
-const endpointPermission = `${factoryType}/managedVirtualNetworks/managedPrivateEndpoints`
 /** Managed private endpoints live in a Microsoft-owned subscription, never the customer's. */
 export const microsoftManagedSubscriptionId = '7d2c6a1e-4f3b-4e8a-9c5d-0a1b2c3d4e5f'
 /** The runtime every factory has even when the scenario lists none (public network). */
@@ -79,10 +80,7 @@ export interface FactoryView {
   hasApprovedEndpointTo(serverId: string, now: number): boolean
 }
 
-export type FactoryHandler = (
-  factory: FactoryView,
-  req: EmuRequest
-) => EmuResponse | Promise<EmuResponse>
+type FactoryHandler = (factory: FactoryView, req: EmuRequest) => EmuResponse | Promise<EmuResponse>
 
 export interface DataFactoryProvider {
   routes: Route[]
@@ -98,10 +96,8 @@ export interface DataFactoryProvider {
   snapshot(): unknown[]
 }
 
-const sameText = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase()
-
 /** An etag in the shape Data Factory uses, e.g. 000046c4-0000-0000-0000-5b2198bf0000. */
-export function newEtag(): string {
+function newEtag(): string {
   return `${randomBytes(4).toString('hex')}-0000-0000-0000-${randomBytes(6).toString('hex')}`
 }
 
@@ -112,23 +108,12 @@ function guidFor(text: string): string {
 }
 
 /** SecureString values come back masked, as Data Factory answers them. */
-export function maskSecureStrings(value: unknown): unknown {
+function maskSecureStrings(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(maskSecureStrings)
   if (value === null || typeof value !== 'object') return value
   const entries = Object.entries(value).map(([key, inner]) => [key, maskSecureStrings(inner)])
   const object = Object.fromEntries(entries) as Record<string, unknown>
   return object.type === 'SecureString' ? { ...object, value: masked } : object
-}
-
-/** For the snapshot: also hide plain-string passwords, which Azure would answer as given. */
-function withoutSecrets(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutSecrets)
-  if (value === null || typeof value !== 'object') return value
-  const entries = Object.entries(value).map(([key, inner]) => [
-    key,
-    key === 'password' && typeof inner === 'string' ? masked : withoutSecrets(inner)
-  ])
-  return maskSecureStrings(Object.fromEntries(entries))
 }
 
 /** Every `{referenceName, type}` inside a resource body. */
@@ -155,10 +140,6 @@ function invalidResourceRequest(status: number, code: string, name: string, erro
 
 export function entityNotFound(name: string): EmuResponse {
   return armError(404, 'NotFound', `Entity ${name} not found`)
-}
-
-function header(req: EmuRequest, name: string): string | string[] | undefined {
-  return req.headers[name]
 }
 
 export function createDataFactoryProvider(options: {
@@ -241,6 +222,7 @@ export function createDataFactoryProvider(options: {
   function provisioningState(endpoint: EndpointRecord, now: number): string {
     if (endpoint.deleteRequestedAt !== undefined) return 'Deleting'
     if (now < endpoint.createdAt + delays.endpointProvisioningMs) return 'Provisioning'
+    // 'Failed' for a VNet-integrated target is a modelling choice (the reference calls Failed plausible, unconfirmed)
     return endpoint.target.vnetIntegrated ? 'Failed' : 'Succeeded'
   }
 
@@ -261,6 +243,7 @@ export function createDataFactoryProvider(options: {
         provisioningState: provisioningState(endpoint, now),
         privateLinkResourceId: endpoint.privateLinkResourceId,
         groupId: endpoint.groupId,
+        // Modelling choice: whether Data Factory fills in the server's FQDN here is unconfirmed
         fqdns: [endpoint.target.fullyQualifiedDomainName],
         connectionState: {
           status: state.status,
@@ -418,7 +401,31 @@ export function createDataFactoryProvider(options: {
     return vnet !== undefined && sameText(vnet, name) ? undefined : entityNotFound(name)
   }
 
-  function putEndpoint(factory: FactoryRecord, req: EmuRequest): EmuResponse {
+  /** A route on one managed private endpoint: its VNet must exist, the endpoint itself need not. */
+  function endpointRoute(
+    method: HttpMethod,
+    action: 'read' | 'write' | 'delete',
+    handle: (
+      factory: FactoryRecord,
+      endpoint: EndpointRecord | undefined,
+      req: EmuRequest
+    ) => EmuResponse
+  ): Route {
+    return recordRoute(
+      method,
+      `${endpointsPath}/:endpointName`,
+      `${endpointType}/${action}`,
+      (factory, req) =>
+        missingVnet(factory, req.params.vnetName) ??
+        handle(factory, factory.endpoints.get(req.params.endpointName.toLowerCase()), req)
+    )
+  }
+
+  function putEndpoint(
+    factory: FactoryRecord,
+    existing: EndpointRecord | undefined,
+    req: EmuRequest
+  ): EmuResponse {
     const name = req.params.endpointName
     const properties = (req.body as { properties?: Record<string, unknown> } | undefined)
       ?.properties
@@ -432,11 +439,11 @@ export function createDataFactoryProvider(options: {
         'Invalid payload: properties.privateLinkResourceId and properties.groupId are required.'
       )
     }
-    const existing = factory.endpoints.get(name.toLowerCase())
-    const precondition = ifMatchFailure(header(req, 'if-match'), existing?.etag)
+    const precondition = ifMatchFailure(req.headers['if-match'], existing?.etag)
     if (precondition) return precondition
     const now = Date.now()
     if (existing) {
+      // 409 Conflict while deleting: a modelling choice (the reference documents no answer for this).
       if (existing.deleteRequestedAt !== undefined) {
         return invalidResourceRequest(
           409,
@@ -451,6 +458,7 @@ export function createDataFactoryProvider(options: {
       ) {
         return { status: 200, body: endpointBody(factory, existing, now) }
       }
+      // Azure documents only that this fails; the code and wording are a modelling choice.
       return invalidResourceRequest(
         400,
         'InvalidResourceRequest',
@@ -462,6 +470,7 @@ export function createDataFactoryProvider(options: {
       (endpoint) =>
         sameText(endpoint.privateLinkResourceId, resourceId) && sameText(endpoint.groupId, groupId)
     )
+    // Wording from Azure/Azure-DataFactory#250; the 400 status is a modelling choice
     if (duplicate) {
       return invalidResourceRequest(
         400,
@@ -529,7 +538,7 @@ export function createDataFactoryProvider(options: {
         }
         const store = factory.children[segment]
         const existing = store.get(req.params.childName.toLowerCase())
-        const precondition = ifMatchFailure(header(req, 'if-match'), existing?.etag)
+        const precondition = ifMatchFailure(req.headers['if-match'], existing?.etag)
         if (precondition) return precondition
         const invalid = referencesIn(properties).find(
           (reference) => !referenceExists(factory, reference)
@@ -613,52 +622,31 @@ export function createDataFactoryProvider(options: {
           : entityNotFound(params.runtimeName)
       }
     ),
-    recordRoute('GET', endpointsPath, `${endpointPermission}/read`, (factory, { params }) => {
+    recordRoute('GET', endpointsPath, `${endpointType}/read`, (factory, { params }) => {
       const now = Date.now()
       const value = [...factory.endpoints.values()].map((endpoint) =>
         endpointBody(factory, endpoint, now)
       )
       return missingVnet(factory, params.vnetName) ?? { status: 200, body: { value } }
     }),
-    recordRoute(
-      'GET',
-      `${endpointsPath}/:endpointName`,
-      `${endpointPermission}/read`,
-      (factory, { params }) => {
-        const vnetMissing = missingVnet(factory, params.vnetName)
-        if (vnetMissing) return vnetMissing
-        const endpoint = factory.endpoints.get(params.endpointName.toLowerCase())
-        // Data Factory answers 400, not 404, for an endpoint that does not exist.
-        if (!endpoint) {
-          return invalidResourceRequest(
-            400,
-            'BadRequest',
-            params.endpointName,
-            'The managed private endpoint does not exist.'
-          )
-        }
-        return { status: 200, body: endpointBody(factory, endpoint, Date.now()) }
+    endpointRoute('GET', 'read', (factory, endpoint, { params }) => {
+      // Data Factory answers 400, not 404, for an endpoint that does not exist (code and wording: modelling choice).
+      if (!endpoint) {
+        return invalidResourceRequest(
+          400,
+          'BadRequest',
+          params.endpointName,
+          'The managed private endpoint does not exist.'
+        )
       }
-    ),
-    recordRoute(
-      'PUT',
-      `${endpointsPath}/:endpointName`,
-      `${endpointPermission}/write`,
-      (factory, req) => missingVnet(factory, req.params.vnetName) ?? putEndpoint(factory, req)
-    ),
-    recordRoute(
-      'DELETE',
-      `${endpointsPath}/:endpointName`,
-      `${endpointPermission}/delete`,
-      (factory, { params }) => {
-        const vnetMissing = missingVnet(factory, params.vnetName)
-        if (vnetMissing) return vnetMissing
-        const endpoint = factory.endpoints.get(params.endpointName.toLowerCase())
-        if (!endpoint) return { status: 204 }
-        endpoint.deleteRequestedAt ??= Date.now()
-        return { status: 200 }
-      }
-    ),
+      return { status: 200, body: endpointBody(factory, endpoint, Date.now()) }
+    }),
+    endpointRoute('PUT', 'write', putEndpoint),
+    endpointRoute('DELETE', 'delete', (_factory, endpoint) => {
+      if (!endpoint) return { status: 204 }
+      endpoint.deleteRequestedAt ??= Date.now()
+      return { status: 200 }
+    }),
     ...childKinds.flatMap(({ segment }) => childRoutes(segment))
   ]
 
@@ -719,7 +707,8 @@ export function createDataFactoryProvider(options: {
         childKinds.map(({ segment }) => [
           segment,
           [...factory.children[segment].values()].map((entity) =>
-            withoutSecrets(childBody(factory, segment, entity))
+            // Also plain-string passwords and connection-string passwords, which Azure answers as given
+            redact(childBody(factory, segment, entity), [])
           )
         ])
       )

@@ -2,7 +2,7 @@
 import type { Delays } from './types.js'
 
 /** Roughly what Azure takes (minutes-scale), for anyone starting the emulator without a scenario opinion. */
-export const azureLikeDelays: Delays = {
+const azureLikeDelays: Delays = {
   endpointProvisioningMs: 90_000,
   connectionAppearsMs: 20_000,
   connectionUpdateMs: 15_000,
@@ -42,4 +42,9 @@ export const demoDelays: Delays = {
 
 export function resolveDelays(overrides: Partial<Delays> | undefined): Delays {
   return { ...azureLikeDelays, ...overrides }
+}
+
+/** Waits without keeping the process alive, so a stopped emulator never lingers on a pending delay. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref())
 }

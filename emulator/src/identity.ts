@@ -22,8 +22,8 @@ import type {
   Scenario
 } from './types.js'
 
-export const githubDefaultRepository = 'octo-org/octo-repo'
-export const githubDefaultRef = 'refs/heads/main'
+const githubDefaultRepository = 'octo-org/octo-repo'
+const githubDefaultRef = 'refs/heads/main'
 const clientAssertionType = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 const reservedScopes = new Set(['openid', 'profile', 'offline_access'])
 

@@ -25,14 +25,8 @@ export type {
   RequestLogEntry
 } from './admin.js'
 export type { AccessTokenOptions, GithubTokenOptions } from './identity.js'
-export {
-  azureCli,
-  azureCliEnvironment,
-  azureCliLogin,
-  emulatorCloudName,
-  type AzureCliResult
-} from './azure-cli.js'
-export { azureLikeDelays, demoDelays, testDelays } from './delays.js'
+export { azureCli, azureCliLogin, type AzureCliResult } from './azure-cli.js'
+export { testDelays } from './delays.js'
 export * from './types.js'
-export { basicIds, basicScenario, defaultEndpointNameForDemo } from '../scenarios/basic.js'
+export { basicIds, basicScenario } from '../scenarios/basic.js'
 export { demoScenario } from '../scenarios/demo.js'

@@ -3,7 +3,10 @@ import type { ConnectionOptions } from 'node:tls'
 import pg from 'pg'
 import type { LookupRequest, LookupResult } from './types.js'
 
-/** 3 require, 4 verify-ca, 5 verify-full; 0–2 would send the password unencrypted or unverified. */
+/**
+ * 3 require, 4 verify-ca, 5 verify-full. Refusing 0–2 outright is a modelling choice (a real Prefer would
+ * negotiate TLS); the action never writes them.
+ */
 const encryptedSslModes = new Set([3, 4, 5])
 
 /** TLS options for the linked service's sslMode; undefined for modes the emulated server cannot accept. */
@@ -13,6 +16,7 @@ function tlsOptions(req: LookupRequest): ConnectionOptions | undefined {
     ca: req.caPem,
     // SNI and the host name check use the FQDN although the socket goes to 127.0.0.1
     servername: req.serverName,
+    // require and verify-ca skip only the host name check, as in libpq; the chain is always verified
     ...(req.sslMode < 5 && { checkServerIdentity: () => undefined })
   }
 }

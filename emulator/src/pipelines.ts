@@ -9,18 +9,11 @@ import {
   type FactoryView
 } from './datafactory.js'
 import { armError } from './arm-errors.js'
+import { sleep } from './delays.js'
 import type { PostgresProvider } from './postgres-flexible.js'
-import type {
-  Delays,
-  EmuRequest,
-  EmuResponse,
-  FactorySeed,
-  LookupRequest,
-  LookupResult,
-  PostgresAddress,
-  Route,
-  Scenario
-} from './types.js'
+import type { ProviderContext } from './providers.js'
+import { sameText } from './router.js'
+import type { EmuRequest, EmuResponse, FactorySeed, Route } from './types.js'
 
 /** Known only to this process: the factories' managed identities sign in with passwords derived from it. */
 const identitySecret = randomBytes(32)
@@ -35,14 +28,6 @@ export function managedIdentityPassword(factory: FactorySeed): string {
   const factoryKey =
     `${factory.subscriptionId}/${factory.resourceGroup}/${factory.name}`.toLowerCase()
   return createHmac('sha256', identitySecret).update(factoryKey).digest('base64url')
-}
-
-export interface PipelineRunsContext {
-  scenario: Scenario
-  delays: Delays
-  postgresAddress(serverId: string): PostgresAddress | undefined
-  runLookup(req: LookupRequest): Promise<LookupResult>
-  caPem: string
 }
 
 type RunStatus = 'Queued' | 'InProgress' | 'Succeeded' | 'Failed' | 'Cancelled'
@@ -89,13 +74,7 @@ interface KeyVaultReference {
 const pipelineRunPermission = 'Microsoft.DataFactory/factories/pipelineruns'
 const defaultPort = 5432
 const defaultConnectTimeoutSeconds = 30
-const sameText = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase()
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString())
-
-/** A timer that never keeps the process alive. */
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref())
-}
 
 function failure(errorCode: string, message: string): ActivityOutcome {
   return { ok: false, errorCode, message }
@@ -129,7 +108,7 @@ function quoteIdentifier(name: string): string {
 }
 
 export function createPipelineRuns(options: {
-  ctx: PipelineRunsContext
+  ctx: ProviderContext
   dataFactory: DataFactoryProvider
   postgres: PostgresProvider
 }): { routes: Route[]; snapshot(): unknown[] } {

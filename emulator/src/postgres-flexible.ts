@@ -2,6 +2,7 @@
 // long-running operations (Azure-AsyncOperation / Location) that approve, reject or delete them.
 import { randomUUID } from 'node:crypto'
 import { armError, resourceNotFound } from './arm-errors.js'
+import { sameText } from './router.js'
 import type { Delays, EmuRequest, EmuResponse, Route, ServerSeed } from './types.js'
 
 export type ConnectionStatus = 'Pending' | 'Approved' | 'Rejected' | 'Disconnected'
@@ -28,6 +29,7 @@ interface ConnectionRecord {
   privateEndpointId: string
   status: ConnectionStatus
   description: string
+  // Modelling choice: the spec lists no in-flight update value (Creating|Deleting|Failed|Succeeded); 'Updating' is ours.
   provisioningState: 'Succeeded' | 'Updating' | 'Deleting'
 }
 
@@ -49,7 +51,7 @@ interface OperationRecord {
   error?: { code: string; message: string }
 }
 
-export interface PostgresProviderOptions {
+interface PostgresProviderOptions {
   servers: ServerSeed[]
   delays: Delays
   /** Told whenever a connection's state changes on the server (by an operation or the admin). */
@@ -89,22 +91,26 @@ const connectionsPath = `${serverPath}/privateEndpointConnections`
 const operationsPath = `/subscriptions/:subscriptionId/providers/${provider}/locations/:location`
 
 /** The version @azure/arm-postgresql-flexible 9 sends, and the earlier ones that have these APIs. */
-export const postgresApiVersions = ['2025-08-01', '2024-08-01', '2023-06-01-preview']
+const postgresApiVersions = ['2025-08-01', '2024-08-01', '2023-06-01-preview']
 
-const sameText = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase()
-
-function serverId(seed: ServerSeed): string {
+export function serverResourceId(seed: ServerSeed): string {
   return `/subscriptions/${seed.subscriptionId}/resourceGroups/${seed.resourceGroup}/providers/${serverType}/${seed.name}`
+}
+
+/** The certificate and the linked service's `server` both use this name. */
+export function serverFqdn(seed: ServerSeed): string {
+  return seed.fullyQualifiedDomainName ?? `${seed.name}.postgres.database.azure.com`
 }
 
 function privateEndpointName(privateEndpointId: string): string {
   return privateEndpointId.split('/').pop() ?? privateEndpointId
 }
 
-/** The absolute base the caller reached us through, so the polling URLs point back here. */
+/** The absolute base the caller reached us through, so the polling URLs point back here (never to Azure). */
 function baseUrl(req: EmuRequest): string {
   const host = req.headers.host
-  return `https://${typeof host === 'string' ? host : 'management.azure.com'}`
+  if (typeof host !== 'string') throw new Error('no Host header to build the polling URLs from')
+  return `https://${host}`
 }
 
 export function createPostgresProvider(options: PostgresProviderOptions): PostgresProvider {
@@ -114,11 +120,10 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
 
   function seedServer(seed: ServerSeed): ServerRecord {
     const view: ServerView = {
-      id: serverId(seed),
+      id: serverResourceId(seed),
       name: seed.name,
       location: seed.location,
-      fullyQualifiedDomainName:
-        seed.fullyQualifiedDomainName ?? `${seed.name}.postgres.database.azure.com`,
+      fullyQualifiedDomainName: serverFqdn(seed),
       vnetIntegrated: seed.delegatedSubnetResourceId !== undefined
     }
     const record: ServerRecord = { seed, view, connections: new Map() }
@@ -213,7 +218,7 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
     }
   }
 
-  function notFoundResponse(params: Record<string, string>): EmuResponse {
+  function serverNotFound(params: Record<string, string>): EmuResponse {
     return resourceNotFound(serverType, params.serverName, params.resourceGroupName)
   }
 
@@ -372,24 +377,24 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
     }
   }
 
-  const read = (action: string) => `${serverType}/${action}`
+  const serverAction = (action: string) => `${serverType}/${action}`
   const unversionedRoutes: Route[] = [
     {
       method: 'GET',
       pattern: serverPath,
-      permission: read('read'),
+      permission: serverAction('read'),
       handle: ({ params }) => {
         const server = serverFromRoute(params)
-        return server ? { status: 200, body: serverBody(server) } : notFoundResponse(params)
+        return server ? { status: 200, body: serverBody(server) } : serverNotFound(params)
       }
     },
     {
       method: 'GET',
       pattern: `${serverPath}/privateLinkResources`,
-      permission: read('privateLinkResources/read'),
+      permission: serverAction('privateLinkResources/read'),
       handle: ({ params }) => {
         const server = serverFromRoute(params)
-        if (!server) return notFoundResponse(params)
+        if (!server) return serverNotFound(params)
         const resource = {
           id: `${server.view.id}/privateLinkResources/${groupId}`,
           name: groupId,
@@ -406,10 +411,10 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
     {
       method: 'GET',
       pattern: connectionsPath,
-      permission: read('privateEndpointConnections/read'),
+      permission: serverAction('privateEndpointConnections/read'),
       handle: ({ params }) => {
         const server = serverFromRoute(params)
-        if (!server) return notFoundResponse(params)
+        if (!server) return serverNotFound(params)
         const value = [...server.connections.values()].map((c) => connectionBody(server, c))
         return { status: 200, body: { value } }
       }
@@ -417,10 +422,10 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
     {
       method: 'GET',
       pattern: `${connectionsPath}/:connectionName`,
-      permission: read('privateEndpointConnections/read'),
+      permission: serverAction('privateEndpointConnections/read'),
       handle: ({ params }) => {
         const server = serverFromRoute(params)
-        if (!server) return notFoundResponse(params)
+        if (!server) return serverNotFound(params)
         const connection = server.connections.get(params.connectionName.toLowerCase())
         if (!connection) return connectionNotFound(params)
         return { status: 200, body: connectionBody(server, connection) }
@@ -429,10 +434,10 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
     {
       method: 'PUT',
       pattern: `${connectionsPath}/:connectionName`,
-      permission: read('privateEndpointConnections/write'),
+      permission: serverAction('privateEndpointConnections/write'),
       handle: (req) => {
         const server = serverFromRoute(req.params)
-        if (!server) return notFoundResponse(req.params)
+        if (!server) return serverNotFound(req.params)
         const connection = server.connections.get(req.params.connectionName.toLowerCase())
         if (!connection) return connectionNotFound(req.params)
         if (operationInProgress(server, connection.name)) return anotherOperation(connection)
@@ -444,10 +449,10 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
     {
       method: 'DELETE',
       pattern: `${connectionsPath}/:connectionName`,
-      permission: read('privateEndpointConnections/delete'),
+      permission: serverAction('privateEndpointConnections/delete'),
       handle: (req) => {
         const server = serverFromRoute(req.params)
-        if (!server) return notFoundResponse(req.params)
+        if (!server) return serverNotFound(req.params)
         const connection = server.connections.get(req.params.connectionName.toLowerCase())
         if (!connection) return { status: 204 }
         if (operationInProgress(server, connection.name)) return anotherOperation(connection)

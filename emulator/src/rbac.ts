@@ -9,7 +9,7 @@ interface RoleDefinition {
 }
 
 // Permission lists as Azure's built-in role definitions publish them (control-plane part only).
-export const builtInRoles: Record<string, RoleDefinition> = {
+const builtInRoles: Record<string, RoleDefinition> = {
   Owner: { actions: ['*'], notActions: [] },
   Contributor: {
     actions: ['*'],

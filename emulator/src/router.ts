@@ -6,10 +6,13 @@ interface CompiledRoute {
   segments: string[]
 }
 
-export interface RouteMatch {
+interface RouteMatch {
   route: Route
   params: Record<string, string>
 }
+
+/** Resource Manager treats names (subscriptions, groups, resources, ids) case-insensitively. */
+export const sameText = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase()
 
 export function pathSegments(path: string): string[] {
   return path.split('/').filter((segment) => segment.length > 0)

@@ -21,9 +21,10 @@ import {
 import { armError } from './arm-errors.js'
 import { createArmPlatform, type ArmPlatform } from './arm-platform.js'
 import { createCertificateAuthority } from './ca.js'
-import { resolveDelays } from './delays.js'
+import { resolveDelays, sleep } from './delays.js'
 import { createIdentity, type Identity } from './identity.js'
 import type { PostgresCluster, PostgresClusterOptions } from './postgres-cluster.js'
+import { serverFqdn, serverResourceId } from './postgres-flexible.js'
 import type { ProviderAdmin, ProviderContext } from './providers.js'
 import { authorizationFailed, authorizationScope, isAuthorized, roleDefinitionOf } from './rbac.js'
 import { Router } from './router.js'
@@ -79,10 +80,6 @@ export interface PlatformParts {
 
 const maxBodyBytes = 8 * 1024 * 1024
 
-export function serverResourceId(server: Scenario['servers'][number]): string {
-  return `/subscriptions/${server.subscriptionId}/resourceGroups/${server.resourceGroup}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${server.name}`
-}
-
 /** Federated credentials name the GitHub issuer as `{emulator}/github-oidc`: the port is known only now. */
 function resolveEmulatorUrl(scenario: Scenario, url: string): void {
   for (const principal of scenario.principals) {
@@ -90,10 +87,6 @@ function resolveEmulatorUrl(scenario: Scenario, url: string): void {
       credential.issuer = credential.issuer.replace(emulatorUrlPlaceholder, url)
     }
   }
-}
-
-function fullyQualifiedDomainName(server: Scenario['servers'][number]): string {
-  return server.fullyQualifiedDomainName ?? `${server.name}.postgres.database.azure.com`
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -265,7 +258,7 @@ export async function launchEmulator(
           ]
           const cluster = await parts.startPostgresCluster({
             ca,
-            serverName: fullyQualifiedDomainName(serverSeed),
+            serverName: serverFqdn(serverSeed),
             databases: serverSeed.databases,
             roles,
             log
@@ -349,7 +342,8 @@ export async function launchEmulator(
       clearFaults: () => faults.clear(),
       requestLog: (filter) => requestLog.list(filter?.since),
       clearRequestLog: () => requestLog.clear(),
-      snapshot: () => providers.snapshot(),
+      // Providers mask what Azure masks; this also removes any scenario secret that reached the state
+      snapshot: () => redact(providers.snapshot(), secrets()),
       async reset() {
         live = structuredClone(seed)
         faults.clear()
@@ -394,8 +388,7 @@ export async function launchEmulator(
       const handle = async () => {
         const raw = await readBody(req)
         const fault = isAdmin ? undefined : faults.take(method, requestUrl.pathname)
-        if (fault?.kind === 'delay')
-          await new Promise((resolve) => setTimeout(resolve, fault.delayMs ?? 0))
+        if (fault?.kind === 'delay') await sleep(fault.delayMs ?? 0)
         let outcome: { response?: EmuResponse; caller?: { clientId: string } }
         if (fault?.kind === 'drop-connection') {
           req.socket.destroy()
@@ -407,7 +400,8 @@ export async function launchEmulator(
             method,
             path: requestUrl.pathname,
             query: requestUrl.searchParams,
-            headers: req.headers
+            // An HTTP/1.0 client may omit Host; LRO polling URLs are built from it and must point back here
+            headers: { ...req.headers, host: req.headers.host ?? new URL(url).host }
           }
           outcome = await dispatch(pipeline, emuReq, raw).catch((error: unknown) => {
             log(

@@ -33,10 +33,10 @@ export interface RoleAssignment {
   notActions?: string[]
 }
 
-/** A federated credential: which GitHub OIDC tokens this app accepts as a client assertion. */
 /** Stands for the emulator's URL (known only once it listens) in a scenario, e.g. `{emulator}/github-oidc`. */
 export const emulatorUrlPlaceholder = '{emulator}'
 
+/** A federated credential: which GitHub OIDC tokens this app accepts as a client assertion. */
 export interface FederatedCredential {
   /** The GitHub issuer is `{emulator}/github-oidc` (see emulatorUrlPlaceholder). */
   issuer: string
