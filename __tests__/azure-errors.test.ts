@@ -1,13 +1,38 @@
-import { describe, expect, it } from '@jest/globals'
-import {
+import { describe, expect, it, jest } from '@jest/globals'
+import { ActionError, CancelledError, statusCodeOf, translateAzureError } from '../src/errors.js'
+import type { SignInSettings } from '../src/settings.js'
+
+// The real credentials, recording what azure.ts passes them (a real exchange would need Entra ID).
+const identity = await import('@azure/identity')
+type AssertionArgs = ConstructorParameters<typeof identity.ClientAssertionCredential>
+type SecretArgs = ConstructorParameters<typeof identity.ClientSecretCredential>
+const constructed: { assertion: AssertionArgs[]; secret: SecretArgs[] } = {
+  assertion: [],
+  secret: []
+}
+jest.unstable_mockModule('@azure/identity', () => ({
+  ...identity,
+  ClientAssertionCredential: class extends identity.ClientAssertionCredential {
+    constructor(...args: AssertionArgs) {
+      super(...args)
+      constructed.assertion.push(args)
+    }
+  },
+  ClientSecretCredential: class extends identity.ClientSecretCredential {
+    constructor(...args: SecretArgs) {
+      super(...args)
+      constructed.secret.push(args)
+    }
+  }
+}))
+const {
   ClientAssertionCredential,
   ClientSecretCredential,
   AzureCliCredential,
   ManagedIdentityCredential
-} from '@azure/identity'
-import { chooseAuthMethod, createCredential, sharedTokenCache, withRawBody } from '../src/azure.js'
-import { ActionError, CancelledError, statusCodeOf, translateAzureError } from '../src/errors.js'
-import type { SignInSettings } from '../src/settings.js'
+} = identity
+const { chooseAuthMethod, createCredential, sharedTokenCache, withRawBody } =
+  await import('../src/azure.js')
 
 const cloud = {
   name: 'AzureCloud' as const,
@@ -34,6 +59,17 @@ describe('chooseAuthMethod', () => {
     expect(chooseAuthMethod(signIn(), {}).method).toBe('azure-cli')
     expect(chooseAuthMethod(signIn({ clientId: undefined }), oidcEnv).method).toBe('azure-cli')
   })
+  it('lets a client secret decide only when auth is auto and OIDC is incomplete', () => {
+    expect(chooseAuthMethod(signIn({ clientSecret: 's', tenantId: undefined }), oidcEnv)).toEqual({
+      method: 'client-secret',
+      reason: 'client-secret is given'
+    })
+    for (const requested of ['oidc', 'azure-cli', 'managed-identity'] as const) {
+      expect(chooseAuthMethod(signIn({ requested, clientSecret: 's' }), oidcEnv).method).toBe(
+        requested
+      )
+    }
+  })
   it('explains a missing id-token permission when oidc is asked for', () => {
     expect(() => chooseAuthMethod(signIn({ requested: 'oidc' }), {})).toThrow(/no OIDC token/)
   })
@@ -56,6 +92,42 @@ describe('createCredential', () => {
     expect(createCredential('managed-identity', signIn(), fetch)).toBeInstanceOf(
       ManagedIdentityCredential
     )
+  })
+
+  it("asks GitHub for a fresh ID token with the cloud's audience on each exchange", async () => {
+    const asked: string[] = []
+    let issued = 0
+    const fetch = async (audience: string) => {
+      asked.push(audience)
+      return `id-token-${++issued}`
+    }
+    const usGov = { ...cloud, oidcAudience: 'api://AzureADTokenExchangeUSGov' }
+    createCredential('oidc', signIn({ cloud: usGov }), fetch)
+    const [tenantId, clientId, getAssertion] = constructed.assertion.at(-1) ?? []
+    expect([tenantId, clientId]).toEqual(['tenant', 'client'])
+    expect(await getAssertion?.()).toBe('id-token-1')
+    expect(await getAssertion?.()).toBe('id-token-2')
+    expect(asked).toEqual(['api://AzureADTokenExchangeUSGov', 'api://AzureADTokenExchangeUSGov'])
+  })
+
+  it('turns instance discovery off only for a custom authority host', () => {
+    const fetch = async () => 'id-token'
+    const custom = { ...cloud, authorityHost: 'https://login.example', customAuthorityHost: true }
+    createCredential('oidc', signIn({ cloud: custom }), fetch)
+    expect(constructed.assertion.at(-1)?.[3]).toEqual({
+      authorityHost: 'https://login.example',
+      disableInstanceDiscovery: true
+    })
+    createCredential('client-secret', signIn({ cloud: custom, clientSecret: 's' }), fetch)
+    expect(constructed.secret.at(-1)?.[3]).toEqual({
+      authorityHost: 'https://login.example',
+      disableInstanceDiscovery: true
+    })
+    createCredential('oidc', signIn(), fetch)
+    expect(constructed.assertion.at(-1)?.[3]).toEqual({
+      authorityHost: 'https://login.microsoftonline.com',
+      disableInstanceDiscovery: false
+    })
   })
 })
 

@@ -73,9 +73,20 @@ describe('readSettings', () => {
     expect(calls.indexOf('mask:cs-value')).toBeLessThan(firstOther)
   })
 
-  it('never puts a secret into a validation message', () => {
-    const all = problems({ 'ssl-mode': 'prefer', 'factory-name': 'bad_name' }).join('\n')
-    expect(all).not.toContain('Sup3r-secret!')
+  it.each([
+    ['a password the identity does not use', { 'linked-service-auth': 'system-assigned-identity' }],
+    ['a password a service principal does not use', { 'linked-service-auth': 'service-principal' }],
+    [
+      'a password beside the Key Vault inputs',
+      { 'password-key-vault-linked-service': 'kv', 'password-secret-name': 'pw' }
+    ],
+    ['a client secret without client-id and tenant-id', { 'client-secret': 'cs-Secret-value' }]
+  ])('names the input but never echoes the secret for %s', (_, overrides) => {
+    const found = problems(overrides)
+    const all = found.join('\n')
+    expect(all).toMatch(/'password'|'client-id'/)
+    expect(all).not.toContain(validInputs.password)
+    expect(all).not.toContain('cs-Secret-value')
   })
 
   it('lists every problem at once, naming the input and the rule', () => {
@@ -200,7 +211,10 @@ describe('readSettings', () => {
   })
 
   it('needs no database credential to destroy', () => {
-    expect(parse({ mode: 'destroy', password: '', username: '' }).mode).toBe('destroy')
+    expect(parse({ mode: 'destroy', password: '', username: '' })).toMatchObject({
+      mode: 'destroy',
+      linkedService: { credential: { kind: 'not-needed' } }
+    })
   })
 
   it('checks the sign-in inputs the chosen auth needs', () => {

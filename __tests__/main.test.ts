@@ -1,11 +1,40 @@
-import { describe, expect, it } from '@jest/globals'
-import { run } from '../src/main.js'
+import { beforeEach, describe, expect, it, jest } from '@jest/globals'
+import { CancelledError } from '../src/errors.js'
 import { fakeIO, validInputs } from './helpers.js'
+
+/** Every SDK method called (`dataFactory.factories.get`); each waits until its request is aborted. */
+const clientCalls: string[] = []
+function recordingClient(path: string): unknown {
+  return new Proxy(() => undefined, {
+    get: (_, key) => (key === 'then' ? undefined : recordingClient(`${path}.${String(key)}`)),
+    apply: (_, __, args: unknown[]) => {
+      clientCalls.push(path)
+      const signal = (args.at(-1) as { abortSignal: AbortSignal }).abortSignal
+      return new Promise((_resolve, reject) =>
+        signal.addEventListener('abort', () =>
+          reject(Object.assign(new Error('aborted'), { name: 'AbortError' }))
+        )
+      )
+    }
+  })
+}
+const azure = await import('../src/azure.js')
+jest.unstable_mockModule('../src/azure.js', () => ({
+  ...azure,
+  createClients: () => ({
+    dataFactory: recordingClient('dataFactory'),
+    postgres: recordingClient('postgres')
+  })
+}))
+const { explainTimeout, run } = await import('../src/main.js')
+
+beforeEach(() => void (clientCalls.length = 0))
 
 describe('run', () => {
   it('fails bad input before any request, still writing outputs and the summary, never the password', async () => {
     const io = fakeIO({ ...validInputs, 'ssl-mode': 'disable', 'factory-name': 'x' })
     await run(io)
+    expect(clientCalls).toEqual([])
     expect(io.written.failed).toMatch(/'ssl-mode' 'disable' \(sslMode 0\) is refused/)
     expect(io.written.failed).toMatch(/'factory-name' \('x'\) must be 3–63 characters/)
     expect(io.written.summary).toContain('## adf-pg-private-link: apply failed')
@@ -35,10 +64,42 @@ describe('run', () => {
       const io = fakeIO({ ...validInputs, auth: 'oidc', 'client-id': 'c', 'tenant-id': 't' })
       await run(io)
       expect(io.written.failed).toMatch(/no OIDC token[\s\S]*id-token: write/)
+      expect(clientCalls).toEqual([])
       expect(io.written.summary).toContain('**Likely cause and fix:**')
     } finally {
       if (saved.url) process.env.ACTIONS_ID_TOKEN_REQUEST_URL = saved.url
       if (saved.token) process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = saved.token
     }
+  })
+
+  it("calls Azure with valid input, and names the step's timeout when it runs out", async () => {
+    const io = fakeIO({ ...validInputs, auth: 'azure-cli', timeout: '300ms' })
+    await run(io)
+    expect(clientCalls).toEqual(['dataFactory.factories.get'])
+    expect(io.written.failed).toMatch(
+      /^The step's 'timeout' \(300ms\) was exceeded while trying to read the data factory/
+    )
+  })
+})
+
+describe('explainTimeout', () => {
+  const waiting = new CancelledError('waiting for the endpoint')
+
+  it("says the step's timeout was exceeded when the signal timed out", async () => {
+    const signal = AbortSignal.any([new AbortController().signal, AbortSignal.timeout(1)])
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const explained = explainTimeout(waiting, signal, 90_000) as Error
+    expect(explained).not.toBeInstanceOf(CancelledError)
+    expect(explained.message).toBe(
+      "The step's 'timeout' (1m 30s) was exceeded while waiting for the endpoint."
+    )
+  })
+
+  it('leaves a cancel a cancel', () => {
+    const controller = new AbortController()
+    controller.abort()
+    const explained = explainTimeout(waiting, controller.signal, 90_000)
+    expect(explained).toBe(waiting)
+    expect((explained as Error).message).toBe('Cancelled while waiting for the endpoint.')
   })
 })

@@ -4,6 +4,7 @@ import { createSecretMasker } from '../src/io.js'
 import {
   approvalDescription,
   decideApproval,
+  ensureApproval,
   matchConnection,
   type ConnectionView
 } from '../src/steps/approval.js'
@@ -19,11 +20,15 @@ import {
   desiredLinkedService,
   diffLinkedService,
   fingerprintPrefix,
+  fingerprintSalt,
   mergeWithExisting,
   passwordFingerprint
 } from '../src/steps/linked-service.js'
 import { checkPreflight, type PreflightObservation } from '../src/steps/preflight.js'
-import { decideTeardown, findReferences } from '../src/steps/teardown.js'
+import { decideTeardown, findReferences, references, teardownDone } from '../src/steps/teardown.js'
+import type { Change } from '../src/report.js'
+import type { StepContext } from '../src/steps/context.js'
+import { Waiter } from '../src/waiting.js'
 import { reader, validInputs } from './helpers.js'
 
 const serverId =
@@ -212,6 +217,88 @@ describe('decideApproval', () => {
   })
 })
 
+describe('ensureApproval', () => {
+  it('waits for someone else to approve when approving is forbidden, naming the permissions', async () => {
+    const serverLooks = ['Pending', 'Pending', 'Approved']
+    const warnings: string[] = []
+    const changes: Change[] = []
+    const log = {
+      info: () => undefined,
+      warning: (message: string) => void warnings.push(message),
+      debug: () => undefined
+    }
+    const pages = <T>(item: () => T) =>
+      (async function* () {
+        yield item()
+      })()
+    const clients = {
+      postgres: {
+        privateEndpointConnections: {
+          listByServer: () =>
+            pages(() => ({
+              name: 'adf-demo.pg-pg-demo.guid',
+              id: '/connections/c',
+              privateEndpoint: { id: `${peBase}adf-demo.pg-pg-demo` },
+              privateLinkServiceConnectionState: { status: serverLooks.shift() ?? 'Approved' }
+            })),
+          beginUpdate: async () => {
+            throw Object.assign(new Error('The client has no access.'), {
+              name: 'RestError',
+              statusCode: 403,
+              code: 'AuthorizationFailed'
+            })
+          }
+        }
+      },
+      dataFactory: {
+        managedPrivateEndpoints: {
+          listByFactory: () =>
+            pages(() => ({
+              name: 'pg-pg-demo',
+              id: '/endpoints/pg-pg-demo',
+              properties: { connectionState: { status: 'Approved' } }
+            }))
+        }
+      }
+    }
+    const settings = settingsWith()
+    const context = {
+      settings,
+      clients,
+      log,
+      waiter: new Waiter({
+        pollIntervalMs: settings.pollIntervalMs,
+        stepDeadline: Number.MAX_SAFE_INTEGER,
+        signal: new AbortController().signal,
+        log,
+        clock: { now: () => 0, sleep: async () => undefined }
+      }),
+      ledger: { mode: 'apply', change: (change: Change) => changes.push(change), output: () => {} },
+      run: { repository: 'o/r', runId: '7', runAttempt: '1', runUrl: 'https://x' }
+    } as unknown as StepContext
+    const outcome = await ensureApproval(context, {
+      name: 'pg-pg-demo',
+      id: '/endpoints/pg-pg-demo',
+      exists: true,
+      isNew: true,
+      connectionStatus: 'Pending'
+    })
+    expect(outcome.done).toBe(
+      'approved by someone else (no permission to approve); Data Factory sees it Approved'
+    )
+    expect(serverLooks).toEqual([])
+    expect(changes).toEqual([])
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toContain(
+      "lacks 'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/write' on scope '/connections/c'"
+    )
+    expect(warnings[0]).toContain(
+      "'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnectionsApproval/action'"
+    )
+    expect(warnings[0]).toMatch(/Waiting for someone else to approve instead\.$/)
+  })
+})
+
 describe('linked service', () => {
   const fqdn = 'pg-demo.postgres.database.azure.com'
 
@@ -301,16 +388,23 @@ describe('linked service', () => {
   })
 
   it('detects a changed password through the fingerprint, without storing the password', () => {
-    const first = mergeWithExisting(
+    const put = mergeWithExisting(
       desiredLinkedService(settingsWith(), fqdn),
       undefined,
       'Sup3r-secret!'
     )
-    const stored = asReturned(first)
-    expect(JSON.stringify(stored)).not.toContain('Sup3r-secret!')
-    const annotations = (stored as { properties: { annotations: string[] } }).properties.annotations
-    expect(annotations).toHaveLength(1)
-    expect(annotations[0].startsWith(fingerprintPrefix)).toBe(true)
+    // The SecureString is the one place the password may be; the fingerprint must not reveal it.
+    const typeProperties = put.typeProperties as { password: { value: string } }
+    expect(typeProperties.password.value).toBe('Sup3r-secret!')
+    const withoutSecureString = {
+      ...put,
+      typeProperties: { ...typeProperties, password: { ...typeProperties.password, value: '' } }
+    }
+    expect(JSON.stringify(withoutSecureString)).not.toContain('Sup3r-secret!')
+    expect(put.annotations).toEqual([expect.stringMatching(new RegExp(`^${fingerprintPrefix}`))])
+    const [annotation] = put.annotations as string[]
+    expect(annotation).toBe(passwordFingerprint('Sup3r-secret!', fingerprintSalt(annotation) ?? ''))
+    const stored = asReturned(put)
     const changed = mergeWithExisting(
       desiredLinkedService(settingsWith({ password: 'new-one' }), fqdn),
       stored,
@@ -445,13 +539,12 @@ describe('checkPreflight', () => {
       'password-key-vault-linked-service': 'kv',
       'password-secret-name': 'pw'
     })
-    expect(checkPreflight({ ...healthy, keyVaultStoreType: 'AzureKeyVault' }, kvSettings)).toEqual(
-      []
+    const store = (type?: string) => ({ ...healthy, keyVaultStore: { name: 'kv', type } })
+    expect(checkPreflight(store('AzureKeyVault'), kvSettings)).toEqual([])
+    expect(checkPreflight(store('AzureBlobStorage'), kvSettings)[0].message).toMatch(
+      /Linked service 'kv' is of type AzureBlobStorage, not AzureKeyVault/
     )
-    expect(
-      checkPreflight({ ...healthy, keyVaultStoreType: 'AzureBlobStorage' }, kvSettings)[0].message
-    ).toMatch(/of type AzureBlobStorage, not AzureKeyVault/)
-    expect(checkPreflight(healthy, kvSettings)[0].message).toMatch(
+    expect(checkPreflight(store(undefined), kvSettings)[0].message).toMatch(
       /Key Vault linked service 'kv' was not found/
     )
     const identitySettings = settingsWith({
@@ -503,24 +596,43 @@ describe('connection test decisions', () => {
 
 describe('teardown decisions', () => {
   const ref = { referenceName: 'ls', type: 'LinkedServiceReference' }
-  it("finds datasets and pipelines using the linked service, directly or via a dataset, but not the action's own", () => {
-    const datasets = [
-      { name: 'sales', body: { properties: { linkedServiceName: ref } } },
-      {
-        name: 'adf-pg-private-link-probe-1-1-aa-dataset',
-        body: { properties: { linkedServiceName: ref } }
-      },
-      {
-        name: 'unrelated',
-        body: { properties: { linkedServiceName: { ...ref, referenceName: 'other' } } }
+  const probeDataset = {
+    name: 'adf-pg-private-link-probe-1-1-aa-dataset',
+    body: { properties: { linkedServiceName: ref } }
+  }
+  const probePipelineBody = {
+    name: 'ADF-PG-PRIVATE-LINK-PROBE-1-1-aa-pipeline',
+    body: {
+      properties: {
+        activities: [{ dataset: { referenceName: probeDataset.name, type: 'DatasetReference' } }]
       }
-    ]
+    }
+  }
+  const datasets = [
+    { name: 'sales', body: { properties: { linkedServiceName: ref } } },
+    probeDataset,
+    {
+      name: 'unrelated',
+      body: { properties: { linkedServiceName: { ...ref, referenceName: 'other' } } }
+    }
+  ]
+  const target = { linkedService: 'ls', serverId, force: false }
+
+  it('matches references of the given type by name, in any case and at any depth', () => {
+    const body = { a: [{ b: { type: 'DatasetReference', referenceName: 'SALES' } }] }
+    expect(references(body, 'DatasetReference', ['sales'])).toBe(true)
+    expect(references(body, 'LinkedServiceReference', ['sales'])).toBe(false)
+    expect(references(body, 'DatasetReference', ['sale'])).toBe(false)
+    expect(references(body, 'DatasetReference', [])).toBe(false)
+  })
+
+  it("finds datasets and pipelines using the linked service, directly or via a dataset, but not the action's own", () => {
     const pipelines = [
       {
         name: 'nightly',
         body: {
           properties: {
-            activities: [{ inputs: [{ referenceName: 'sales', type: 'DatasetReference' }] }]
+            activities: [{ inputs: [{ referenceName: 'Sales', type: 'DatasetReference' }] }]
           }
         }
       },
@@ -530,6 +642,28 @@ describe('teardown decisions', () => {
           properties: { activities: [{ linkedServiceName: { ...ref, referenceName: 'LS' } }] }
         }
       },
+      {
+        // Runs a pipeline that happens to share the dataset's name: not a use of the dataset.
+        name: 'orchestrator',
+        body: {
+          properties: {
+            activities: [
+              {
+                type: 'ExecutePipeline',
+                typeProperties: { pipeline: { referenceName: 'sales', type: 'PipelineReference' } }
+              }
+            ]
+          }
+        }
+      },
+      {
+        // Uses an unrelated dataset whose name would match as a substring.
+        name: 'other',
+        body: {
+          properties: { activities: [{ referenceName: 'unrelated', type: 'DatasetReference' }] }
+        }
+      },
+      probePipelineBody,
       { name: 'idle', body: { properties: { activities: [] } } }
     ]
     expect(findReferences('ls', datasets, pipelines)).toEqual([
@@ -538,28 +672,50 @@ describe('teardown decisions', () => {
       "pipeline 'script'"
     ])
   })
-  it('blocks on references unless forced, and leaves an endpoint aimed elsewhere alone', () => {
-    const target = { linkedService: 'ls', serverId, force: false }
-    expect(
-      decideTeardown(
-        { linkedServiceExists: true, references: ["pipeline 'p'"], endpoint: endpoint({}) },
-        target
-      ).blocker
-    ).toBe("Linked service 'ls' is still used by pipeline 'p'.")
-    expect(
-      decideTeardown(
-        { linkedServiceExists: true, references: ["pipeline 'p'"] },
-        { ...target, force: true }
-      )
-    ).toMatchObject({
+
+  it('deletes leftover connection-test resources first and never lets them block', () => {
+    const decision = decideTeardown(
+      {
+        linkedServiceExists: true,
+        datasets: [probeDataset, datasets[2]],
+        pipelines: [probePipelineBody]
+      },
+      target
+    )
+    expect(decision).toEqual({
+      leftoverProbes: { datasets: [probeDataset.name], pipelines: [probePipelineBody.name] },
       deleteLinkedService: true,
-      blocker: undefined
+      deleteEndpoint: false,
+      blocker: undefined,
+      notes: []
     })
+    // Without the linked service they still go.
+    expect(
+      decideTeardown(
+        { linkedServiceExists: false, datasets: [probeDataset], pipelines: [] },
+        target
+      ).leftoverProbes
+    ).toEqual({ datasets: [probeDataset.name], pipelines: [] })
+  })
+
+  it('blocks on references unless forced, and leaves an endpoint aimed elsewhere alone', () => {
+    const used = { linkedServiceExists: true, datasets, pipelines: [] }
+    expect(decideTeardown({ ...used, endpoint: endpoint({}) }, target).blocker).toBe(
+      "Linked service 'ls' is still used by dataset 'sales'."
+    )
+    expect(decideTeardown(used, { ...target, force: true })).toMatchObject({
+      deleteLinkedService: true,
+      blocker: undefined,
+      notes: ["force: deleting although used by dataset 'sales'"]
+    })
+    // References to a linked service that is already gone block nothing.
+    expect(decideTeardown({ ...used, linkedServiceExists: false }, target).blocker).toBe(undefined)
     expect(
       decideTeardown(
         {
           linkedServiceExists: false,
-          references: [],
+          datasets: [],
+          pipelines: [],
           endpoint: endpoint({ privateLinkResourceId: '/other' })
         },
         target
@@ -568,11 +724,32 @@ describe('teardown decisions', () => {
       deleteEndpoint: false,
       deleteLinkedService: false
     })
-    expect(decideTeardown({ linkedServiceExists: false, references: [] }, target)).toEqual({
+    expect(
+      decideTeardown({ linkedServiceExists: false, datasets: [], pipelines: [] }, target)
+    ).toEqual({
+      leftoverProbes: { datasets: [], pipelines: [] },
       deleteLinkedService: false,
       deleteEndpoint: false,
       blocker: undefined,
       notes: []
     })
+  })
+
+  it.each([
+    [true, 'dropped', 'deleted; the server dropped the connection'],
+    [true, 'none', 'deleted'],
+    [false, 'none', 'nothing to delete'],
+    [
+      true,
+      'leftover-deleted',
+      "deleted; including the endpoint's Disconnected connection on the server"
+    ],
+    [
+      false,
+      'leftover-kept',
+      "nothing deleted; the endpoint's Disconnected connection is left on the server (see the warning)"
+    ]
+  ] as const)('says what was done: deleted %s, connection %s', (deleted, connection, text) => {
+    expect(teardownDone(deleted, connection)).toBe(text)
   })
 })

@@ -374,10 +374,9 @@ export function readSettings(reader: InputReader, secrets: SecretMasker): Settin
     'system-assigned-identity',
     'service-principal'
   ])
-  // Destroy only deletes, so it needs no database credential.
-  const credential =
+  const credential: DatabaseCredential =
     mode === 'destroy'
-      ? { kind: 'system-assigned-identity' as const }
+      ? { kind: 'not-needed' }
       : readCredential(parser, linkedServiceAuth, password)
   const username = parser.optional('username')
   if (!username && mode !== 'destroy' && linkedServiceAuth !== 'system-assigned-identity') {

@@ -33,7 +33,7 @@ async function apply(context: StepContext, step: StepRunner): Promise<void> {
 }
 
 /** An abort caused by the `timeout` input (a TimeoutError reason) is a timeout, not a cancel. */
-function explainTimeout(error: unknown, signal: AbortSignal, timeoutMs: number): unknown {
+export function explainTimeout(error: unknown, signal: AbortSignal, timeoutMs: number): unknown {
   const timedOut = signal.reason instanceof DOMException && signal.reason.name === 'TimeoutError'
   if (!timedOut || !(error instanceof CancelledError)) return error
   return new ActionError(

@@ -48,6 +48,8 @@ export interface KeyVaultSecretRef {
 }
 
 export type DatabaseCredential =
+  /** Destroy only deletes the linked service, so it reads no credential inputs. */
+  | { kind: 'not-needed' }
   | { kind: 'password'; password: string }
   | { kind: 'key-vault-password'; secret: KeyVaultSecretRef }
   | { kind: 'system-assigned-identity' }

@@ -8,7 +8,12 @@ import { cleanupOptions, requestOptions, type StepContext } from './context.js'
 import type { LinkedServiceResult } from './linked-service.js'
 
 /** Temporary resources start with this, so teardown and people recognise them as the action's. */
-export const probePrefix = 'adf-pg-private-link-probe'
+const probePrefix = 'adf-pg-private-link-probe'
+
+export function isProbe(name: string): boolean {
+  return name.toLowerCase().startsWith(probePrefix)
+}
+
 const probeActivityName = 'LookupPostgreSql'
 
 export function probeNames(
@@ -191,7 +196,7 @@ export async function testConnection(
     ledger.output('connection-test', 'failed')
     throw error
   } finally {
-    await removeProbe(context, names)
+    await removeProbes(context, { datasets: [names.dataset], pipelines: [names.pipeline] })
   }
 }
 
@@ -234,31 +239,42 @@ async function awaitRun(
   }
 }
 
-/** Deletes the temporary pipeline, then its dataset; a failure here only warns. */
-async function removeProbe(
+/** Deletes temporary pipelines and datasets; a failure only warns. Returns how many went. */
+export async function removeProbes(
   context: StepContext,
-  names: { dataset: string; pipeline: string }
-): Promise<void> {
+  probes: { datasets: string[]; pipelines: string[] }
+): Promise<number> {
   const { resourceGroup, name: factory } = context.settings.factory
   const client = context.clients.dataFactory
   const options = cleanupOptions(context, probeRemovalLimitMs)
-  await bestEffort(context, `delete the temporary pipeline '${names.pipeline}'`, () =>
-    client.pipelines.delete(resourceGroup, factory, names.pipeline, options)
-  )
-  await bestEffort(context, `delete the temporary dataset '${names.dataset}'`, () =>
-    client.datasets.delete(resourceGroup, factory, names.dataset, options)
-  )
+  // Pipelines first: a dataset still used by a pipeline cannot be deleted.
+  const deletions = [
+    ...probes.pipelines.map((name) => ({
+      what: `delete the temporary pipeline '${name}'`,
+      call: () => client.pipelines.delete(resourceGroup, factory, name, options)
+    })),
+    ...probes.datasets.map((name) => ({
+      what: `delete the temporary dataset '${name}'`,
+      call: () => client.datasets.delete(resourceGroup, factory, name, options)
+    }))
+  ]
+  let removed = 0
+  for (const { what, call } of deletions) if (await bestEffort(context, what, call)) removed++
+  return removed
 }
 
+/** Runs `call`; a failure only warns. Returns whether it succeeded. */
 async function bestEffort(
   context: StepContext,
   what: string,
   call: () => Promise<void>
-): Promise<void> {
+): Promise<boolean> {
   try {
     await call()
+    return true
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
     context.log.warning(`Could not ${what}: ${message}. Delete it by hand.`)
+    return false
   }
 }

@@ -14,8 +14,8 @@ export interface PreflightObservation {
   managedVirtualNetworks: string[]
   integrationRuntime?: IntegrationRuntimeResource
   server?: Pick<Server, 'id' | 'state' | 'fullyQualifiedDomainName' | 'network'>
-  /** The type of the Key Vault linked service, when one is needed (undefined = missing). */
-  keyVaultStoreType?: string
+  /** The Key Vault linked service, when the credential needs one (`type` undefined = missing). */
+  keyVaultStore?: { name: string; type?: string }
 }
 
 export interface PreflightFacts {
@@ -92,12 +92,12 @@ export function checkPreflight(observed: PreflightObservation, settings: Setting
       })
     }
   }
-  const store = keyVaultStoreOf(settings)
-  if (store && observed.keyVaultStoreType?.toLowerCase() !== 'azurekeyvault') {
+  const store = observed.keyVaultStore
+  if (store && store.type?.toLowerCase() !== 'azurekeyvault') {
     findings.push({
-      message: observed.keyVaultStoreType
-        ? `Linked service '${store}' is of type ${observed.keyVaultStoreType}, not AzureKeyVault.`
-        : `Key Vault linked service '${store}' was not found in data factory '${factory.name}'.`,
+      message: store.type
+        ? `Linked service '${store.name}' is of type ${store.type}, not AzureKeyVault.`
+        : `Key Vault linked service '${store.name}' was not found in data factory '${factory.name}'.`,
       hint: 'Set password-key-vault-linked-service to an AzureKeyVault linked service of this factory (the factory identity needs "Key Vault Secrets User" on the vault).'
     })
   }
@@ -125,6 +125,7 @@ async function observe(context: StepContext): Promise<PreflightObservation> {
     () => unlessNotFound(() => clients.dataFactory.factories.get(resourceGroup, name, options))
   )
   if (!factory) return { managedVirtualNetworks: [] }
+  const store = keyVaultStoreOf(settings)
   const [vnets, integrationRuntime, server, keyVaultStore] = await Promise.all([
     describeFailure(
       'list the managed virtual networks',
@@ -158,20 +159,15 @@ async function observe(context: StepContext): Promise<PreflightObservation> {
           clients.postgres.servers.get(settings.server.resourceGroup, settings.server.name, options)
         )
     ),
-    keyVaultStoreOf(settings) === undefined
+    store === undefined
       ? undefined
       : describeFailure(
           'read the Key Vault linked service',
-          keyVaultStoreOf(settings) ?? '',
+          store,
           'Microsoft.DataFactory/factories/linkedservices/read',
           () =>
             unlessNotFound(() =>
-              clients.dataFactory.linkedServices.get(
-                resourceGroup,
-                name,
-                keyVaultStoreOf(settings) ?? '',
-                options
-              )
+              clients.dataFactory.linkedServices.get(resourceGroup, name, store, options)
             )
         )
   ])
@@ -180,7 +176,8 @@ async function observe(context: StepContext): Promise<PreflightObservation> {
     managedVirtualNetworks: vnets.map((vnet) => vnet.name ?? ''),
     integrationRuntime,
     server,
-    keyVaultStoreType: keyVaultStore?.properties.type
+    keyVaultStore:
+      store === undefined ? undefined : { name: store, type: keyVaultStore?.properties.type }
   }
 }
 

@@ -1,74 +1,88 @@
-// Destroy: removes what apply made — the linked service (unless others still use it), then the
-// managed private endpoint — and waits until the endpoint and its server-side connection are gone.
-// Missing pieces are fine, so destroy can run any number of times.
+// Destroy: removes what apply made — leftover connection-test resources, the linked service (unless
+// others still use it), then the managed private endpoint — and waits until the endpoint and its
+// server-side connection are gone. Missing pieces are fine, so destroy can run any number of times.
 import { listRawItems } from '../azure.js'
-import { ActionError, describeFailure, unlessNotFound } from '../errors.js'
+import {
+  ActionError,
+  describeFailure,
+  statusCodeOf,
+  translateAzureError,
+  unlessNotFound
+} from '../errors.js'
 import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
-import { observeMatch } from './approval.js'
+import { observeMatch, type ConnectionView } from './approval.js'
 import { requestOptions, type StepContext } from './context.js'
-import { probePrefix } from './connection-test.js'
+import { isProbe, removeProbes } from './connection-test.js'
 import { linkedServiceId } from './linked-service.js'
 import { deleteEndpoint, listEndpoints, postgresGroupId, type EndpointView } from './endpoint.js'
+
+const deleteConnectionPermission =
+  'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/delete'
 
 interface NamedBody {
   name: string
   body: unknown
 }
 
-function referencesLinkedService(value: unknown, linkedService: string): boolean {
-  if (Array.isArray(value))
-    return value.some((item) => referencesLinkedService(item, linkedService))
-  if (value === null || typeof value !== 'object') return false
-  const object = value as Record<string, unknown>
+/**
+ * Whether `body` holds, at any depth, an object `{ type: referenceType, referenceName }` whose
+ * name is one of `names` (in any case).
+ */
+export function references(body: unknown, referenceType: string, names: string[]): boolean {
+  if (Array.isArray(body)) return body.some((item) => references(item, referenceType, names))
+  if (body === null || typeof body !== 'object') return false
+  const { type, referenceName } = body as Record<string, unknown>
   if (
-    object.type === 'LinkedServiceReference' &&
-    typeof object.referenceName === 'string' &&
-    sameText(object.referenceName, linkedService)
+    type === referenceType &&
+    typeof referenceName === 'string' &&
+    names.some((name) => sameText(name, referenceName))
   ) {
     return true
   }
-  return Object.values(object).some((inner) => referencesLinkedService(inner, linkedService))
+  return Object.values(body).some((inner) => references(inner, referenceType, names))
 }
 
-/** Datasets and pipelines, other than the action's own temporary ones, that use the linked service. */
+/**
+ * Datasets, then pipelines (directly or through those datasets), that use the linked service;
+ * the action's own temporary ones never count.
+ */
 export function findReferences(
   linkedService: string,
   datasets: NamedBody[],
   pipelines: NamedBody[]
 ): string[] {
-  const users = (kind: string, items: NamedBody[]): string[] =>
-    items
-      .filter(
-        (item) =>
-          !item.name.startsWith(probePrefix) && referencesLinkedService(item.body, linkedService)
-      )
-      .map((item) => `${kind} '${item.name}'`)
-  const datasetUsers = users('dataset', datasets)
-  const usedDatasets = datasets
-    .filter((dataset) => datasetUsers.includes(`dataset '${dataset.name}'`))
-    .map((d) => d.name)
-  // A pipeline can also reach it through one of those datasets.
+  const datasetUsers = datasets
+    .filter(
+      (dataset) =>
+        !isProbe(dataset.name) &&
+        references(dataset.body, 'LinkedServiceReference', [linkedService])
+    )
+    .map((dataset) => dataset.name)
   const pipelineUsers = pipelines
-    .filter((pipeline) => !pipeline.name.startsWith(probePrefix))
     .filter(
       (pipeline) =>
-        referencesLinkedService(pipeline.body, linkedService) ||
-        usedDatasets.some((dataset) =>
-          JSON.stringify(pipeline.body).includes(`"referenceName":"${dataset}"`)
-        )
+        !isProbe(pipeline.name) &&
+        (references(pipeline.body, 'LinkedServiceReference', [linkedService]) ||
+          references(pipeline.body, 'DatasetReference', datasetUsers))
     )
-    .map((pipeline) => `pipeline '${pipeline.name}'`)
-  return [...datasetUsers, ...pipelineUsers]
+    .map((pipeline) => pipeline.name)
+  return [
+    ...datasetUsers.map((name) => `dataset '${name}'`),
+    ...pipelineUsers.map((name) => `pipeline '${name}'`)
+  ]
 }
 
 interface TeardownObservation {
   linkedServiceExists: boolean
-  references: string[]
+  datasets: NamedBody[]
+  pipelines: NamedBody[]
   endpoint?: EndpointView
 }
 
 export interface TeardownDecision {
+  /** Connection-test resources that cancelled runs left behind: deleted first, never a blocker. */
+  leftoverProbes: { datasets: string[]; pipelines: string[] }
   deleteLinkedService: boolean
   deleteEndpoint: boolean
   /** Why destroy must stop before deleting anything. */
@@ -82,11 +96,12 @@ export function decideTeardown(
 ): TeardownDecision {
   const notes: string[] = []
   let blocker: string | undefined
-  if (observed.linkedServiceExists && observed.references.length) {
-    if (target.force)
-      notes.push(`force: deleting although used by ${observed.references.join(', ')}`)
-    else
-      blocker = `Linked service '${target.linkedService}' is still used by ${observed.references.join(', ')}.`
+  const users = observed.linkedServiceExists
+    ? findReferences(target.linkedService, observed.datasets, observed.pipelines)
+    : []
+  if (users.length) {
+    if (target.force) notes.push(`force: deleting although used by ${users.join(', ')}`)
+    else blocker = `Linked service '${target.linkedService}' is still used by ${users.join(', ')}.`
   }
   const endpoint = observed.endpoint
   const ours =
@@ -100,12 +115,37 @@ export function decideTeardown(
         : `endpoint '${endpoint.name}' targets ${endpoint.privateLinkResourceId} (group ${endpoint.groupId}), not this server's ${postgresGroupId}: left alone`
     )
   }
+  const probesIn = (items: NamedBody[]): string[] => items.map((item) => item.name).filter(isProbe)
   return {
+    leftoverProbes: {
+      datasets: probesIn(observed.datasets),
+      pipelines: probesIn(observed.pipelines)
+    },
     deleteLinkedService: observed.linkedServiceExists,
     deleteEndpoint: endpoint !== undefined && (ours || target.force),
     blocker,
     notes
   }
+}
+
+/** What became of the endpoint's server-side connection (`none`: no endpoint was deleted). */
+export type ConnectionOutcome = 'dropped' | 'none' | 'leftover-deleted' | 'leftover-kept'
+
+const connectionWords: Record<ConnectionOutcome, string | undefined> = {
+  dropped: 'the server dropped the connection',
+  none: undefined,
+  'leftover-deleted': "including the endpoint's Disconnected connection on the server",
+  'leftover-kept': "the endpoint's Disconnected connection is left on the server (see the warning)"
+}
+
+/** The summary's "done" text, true to what was deleted and what was left. */
+export function teardownDone(deletedAnything: boolean, connection: ConnectionOutcome): string {
+  const head = deletedAnything
+    ? 'deleted'
+    : connection === 'leftover-kept'
+      ? 'nothing deleted'
+      : 'nothing to delete'
+  return [head, connectionWords[connection]].filter(Boolean).join('; ')
 }
 
 async function observe(context: StepContext): Promise<TeardownObservation> {
@@ -124,49 +164,48 @@ async function observe(context: StepContext): Promise<TeardownObservation> {
   )
   const toNamed = (items: unknown[]): NamedBody[] =>
     items.map((item) => ({ name: String((item as { name?: unknown }).name ?? ''), body: item }))
+  // Listed even without the linked service: leftover connection-test resources go in any case.
   const [datasets, pipelines, endpoints] = await Promise.all([
-    linkedService
-      ? describeFailure(
-          'list the datasets',
-          factory,
-          'Microsoft.DataFactory/factories/datasets/read',
-          () =>
-            listRawItems((raw) =>
-              clients.dataFactory.datasets.listByFactory(resourceGroup, factory, {
-                ...options,
-                ...raw
-              })
-            )
+    describeFailure(
+      'list the datasets',
+      factory,
+      'Microsoft.DataFactory/factories/datasets/read',
+      () =>
+        listRawItems((raw) =>
+          clients.dataFactory.datasets.listByFactory(resourceGroup, factory, {
+            ...options,
+            ...raw
+          })
         )
-      : [],
-    linkedService
-      ? describeFailure(
-          'list the pipelines',
-          factory,
-          'Microsoft.DataFactory/factories/pipelines/read',
-          () =>
-            listRawItems((raw) =>
-              clients.dataFactory.pipelines.listByFactory(resourceGroup, factory, {
-                ...options,
-                ...raw
-              })
-            )
+    ),
+    describeFailure(
+      'list the pipelines',
+      factory,
+      'Microsoft.DataFactory/factories/pipelines/read',
+      () =>
+        listRawItems((raw) =>
+          clients.dataFactory.pipelines.listByFactory(resourceGroup, factory, {
+            ...options,
+            ...raw
+          })
         )
-      : [],
+    ),
     unlessNotFound(() => listEndpoints(context))
   ])
   return {
     linkedServiceExists: linkedService !== undefined,
-    references: linkedService
-      ? findReferences(linkedServiceName, toNamed(datasets), toNamed(pipelines))
-      : [],
+    datasets: toNamed(datasets),
+    pipelines: toNamed(pipelines),
     endpoint: endpoints?.find((endpoint) => sameText(endpoint.name, settings.endpointName))
   }
 }
 
-/** Waits until the server no longer lists a live connection for the endpoint. */
-async function awaitConnectionGone(context: StepContext, endpointName: string): Promise<void> {
-  await context.waiter.until(
+/** Waits until the server lists no live connection for the endpoint; returns a Disconnected one left. */
+async function awaitConnectionGone(
+  context: StepContext,
+  endpointName: string
+): Promise<ConnectionView | undefined> {
+  return context.waiter.until(
     {
       what: `the server to drop the connection of endpoint '${endpointName}'`,
       timeoutMs: context.settings.timeoutMs,
@@ -176,10 +215,39 @@ async function awaitConnectionGone(context: StepContext, endpointName: string): 
     async () => {
       const connection = await unlessNotFound(() => observeMatch(context, endpointName, false))
       return !connection || sameText(connection.status, 'Disconnected')
-        ? { done: true, value: undefined }
+        ? { done: true, value: connection }
         : { done: false, status: connection.status }
     }
   )
+}
+
+/** Deletes a Disconnected connection so a later apply starts clean; without the right, only warns. */
+async function deleteLeftoverConnection(
+  context: StepContext,
+  connection: ConnectionView
+): Promise<boolean> {
+  const { settings, clients } = context
+  try {
+    await unlessNotFound(() =>
+      clients.postgres.privateEndpointConnections.beginDeleteAndWait(
+        settings.server.resourceGroup,
+        settings.server.name,
+        connection.name,
+        requestOptions(context)
+      )
+    )
+    return true
+  } catch (error) {
+    const translated = translateAzureError(
+      error,
+      'delete the Disconnected private endpoint connection',
+      connection.id,
+      deleteConnectionPermission
+    )
+    if (statusCodeOf(error) !== 403) throw translated
+    context.log.warning(`${translated.message} ${translated.hint}`)
+    return false
+  }
 }
 
 export async function teardown(context: StepContext): Promise<StepOutcome<void>> {
@@ -191,11 +259,14 @@ export async function teardown(context: StepContext): Promise<StepOutcome<void>>
     serverId: settings.server.id,
     force: settings.force
   })
+  const { leftoverProbes } = decision
+  const probeCount = leftoverProbes.datasets.length + leftoverProbes.pipelines.length
   const found = [
     observed.linkedServiceExists
       ? `linked service ${settings.linkedService.name}`
       : 'no linked service',
     observed.endpoint ? `endpoint ${observed.endpoint.name}` : 'no endpoint',
+    ...(probeCount ? [`${probeCount} leftover connection-test resources`] : []),
     ...decision.notes
   ].join('; ')
   if (decision.blocker) {
@@ -205,6 +276,7 @@ export async function teardown(context: StepContext): Promise<StepOutcome<void>>
     })
   }
   for (const note of decision.notes) context.log.warning(note)
+  const probesRemoved = await removeProbes(context, leftoverProbes)
   if (decision.deleteLinkedService) {
     await describeFailure(
       'delete the linked service',
@@ -233,14 +305,23 @@ export async function teardown(context: StepContext): Promise<StepOutcome<void>>
     })
   }
   // An endpoint left alone keeps its connection (on this server when only its group differs).
-  if (decision.deleteEndpoint || !observed.endpoint)
-    await awaitConnectionGone(context, settings.endpointName)
-  return {
-    value: undefined,
-    found,
-    done:
-      decision.deleteLinkedService || decision.deleteEndpoint
-        ? 'deleted; the server dropped the connection'
-        : 'nothing to delete'
+  const endpointGone = decision.deleteEndpoint || !observed.endpoint
+  const leftover = endpointGone
+    ? await awaitConnectionGone(context, settings.endpointName)
+    : undefined
+  const leftoverDeleted =
+    leftover !== undefined && (await deleteLeftoverConnection(context, leftover))
+  if (leftover && leftoverDeleted) {
+    ledger.change({ action: 'deleted', resource: 'private-endpoint-connection', id: leftover.id })
   }
+  const connection: ConnectionOutcome = leftover
+    ? leftoverDeleted
+      ? 'leftover-deleted'
+      : 'leftover-kept'
+    : decision.deleteEndpoint
+      ? 'dropped'
+      : 'none'
+  const deletedAnything =
+    probesRemoved > 0 || decision.deleteLinkedService || decision.deleteEndpoint || leftoverDeleted
+  return { value: undefined, found, done: teardownDone(deletedAnything, connection) }
 }
