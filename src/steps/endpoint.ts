@@ -234,11 +234,14 @@ export interface EndpointResult {
   connectionStatus: string
 }
 
-function record(context: StepContext, endpoint: EndpointView): void {
+/** Sets the endpoint's outputs and returns what the later steps need of it. */
+function record(context: StepContext, endpoint: EndpointView, isNew: boolean): EndpointResult {
   context.ledger.output('private-endpoint-id', endpoint.id)
   context.ledger.output('private-endpoint-name', endpoint.name)
   context.ledger.output('provisioning-state', endpoint.provisioningState)
   context.ledger.output('connection-state', endpoint.connectionStatus)
+  const { name, id, connectionStatus } = endpoint
+  return { name, id, exists: true, isNew, connectionStatus }
 }
 
 export async function ensureEndpoint(
@@ -277,15 +280,8 @@ export async function ensureEndpoint(
         plan || isProvisioned(decision.endpoint)
           ? decision.endpoint
           : await waitUntilProvisioned(context, decision.endpoint.name)
-      record(context, endpoint)
       return {
-        value: {
-          name: endpoint.name,
-          id: endpoint.id,
-          exists: true,
-          isNew: false,
-          connectionStatus: endpoint.connectionStatus
-        },
+        value: record(context, endpoint, false),
         found: `endpoint ${endpoint.name}${note}, ${endpoint.provisioningState}, connection ${endpoint.connectionStatus || 'unknown'}`,
         done: 'reused, nothing to change'
       }
@@ -315,15 +311,8 @@ export async function ensureEndpoint(
         reason
       })
       const endpoint = await waitUntilProvisioned(context, desired.name)
-      record(context, endpoint)
       return {
-        value: {
-          name: endpoint.name,
-          id: endpoint.id,
-          exists: true,
-          isNew: true,
-          connectionStatus: endpoint.connectionStatus
-        },
+        value: record(context, endpoint, true),
         found,
         done: `${decision.kind === 'create' ? 'created' : 'recreated'}; provisioningState ${endpoint.provisioningState}`
       }
