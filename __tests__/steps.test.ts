@@ -25,7 +25,13 @@ import {
   passwordFingerprint
 } from '../src/steps/linked-service.js'
 import { checkPreflight, type PreflightObservation } from '../src/steps/preflight.js'
-import { decideTeardown, findReferences, references, teardownDone } from '../src/steps/teardown.js'
+import {
+  decideTeardown,
+  findReferences,
+  references,
+  teardown,
+  teardownDone
+} from '../src/steps/teardown.js'
 import type { Change } from '../src/report.js'
 import type { StepContext } from '../src/steps/context.js'
 import { Waiter } from '../src/waiting.js'
@@ -751,5 +757,129 @@ describe('teardown decisions', () => {
     ]
   ] as const)('says what was done: deleted %s, connection %s', (deleted, connection, text) => {
     expect(teardownDone(deleted, connection)).toBe(text)
+  })
+})
+
+describe('teardown: a Disconnected connection left on the server', () => {
+  const restError = (statusCode: number, message: string) =>
+    Object.assign(new Error(message), { name: 'RestError', statusCode, code: `E${statusCode}` })
+  const deletePermission =
+    'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/delete'
+
+  /** Destroy with the linked service and the managed private endpoint already gone. */
+  function destroyContext(deleteConnection: () => Promise<void>) {
+    const warnings: string[] = []
+    const changes: Change[] = []
+    const deleted: string[] = []
+    const log = {
+      info: () => undefined,
+      warning: (message: string) => void warnings.push(message),
+      debug: () => undefined
+    }
+    const pages = <T>(items: T[]) =>
+      (async function* () {
+        yield* items
+      })()
+    const clients = {
+      postgres: {
+        privateEndpointConnections: {
+          listByServer: () =>
+            pages([
+              {
+                // Another factory's endpoint of the same name: never ours to delete.
+                name: 'adf-other.pg-pg-demo.guid',
+                id: '/connections/foreign',
+                privateEndpoint: { id: `${peBase}adf-other.pg-pg-demo` },
+                privateLinkServiceConnectionState: { status: 'Disconnected' }
+              },
+              {
+                name: 'adf-demo.pg-pg-demo.guid',
+                id: '/connections/c',
+                privateEndpoint: { id: `${peBase}adf-demo.pg-pg-demo` },
+                privateLinkServiceConnectionState: { status: 'Disconnected' }
+              }
+            ]),
+          beginDeleteAndWait: async (group: string, server: string, name: string) => {
+            deleted.push(`${group}/${server}/${name}`)
+            await deleteConnection()
+          }
+        }
+      },
+      dataFactory: {
+        linkedServices: {
+          get: async () => {
+            throw restError(404, 'Not found')
+          }
+        },
+        datasets: { listByFactory: () => pages([]) },
+        pipelines: { listByFactory: () => pages([]) },
+        managedPrivateEndpoints: { listByFactory: () => pages([]) }
+      }
+    }
+    const settings = settingsWith({ mode: 'destroy' })
+    const context = {
+      settings,
+      clients,
+      log,
+      waiter: new Waiter({
+        pollIntervalMs: settings.pollIntervalMs,
+        stepDeadline: Number.MAX_SAFE_INTEGER,
+        signal: new AbortController().signal,
+        log,
+        clock: { now: () => 0, sleep: async () => undefined }
+      }),
+      ledger: {
+        mode: 'destroy',
+        change: (change: Change) => changes.push(change),
+        output: () => {}
+      },
+      run: { repository: 'o/r', runId: '7', runAttempt: '1', runUrl: 'https://x' }
+    } as unknown as StepContext
+    return { context, warnings, changes, deleted }
+  }
+
+  it('deletes our Disconnected connection and records it', async () => {
+    const { context, warnings, changes, deleted } = destroyContext(async () => undefined)
+    const outcome = await teardown(context)
+    expect(deleted).toEqual(['rg-data/pg-demo/adf-demo.pg-pg-demo.guid'])
+    expect(changes).toEqual([
+      { action: 'deleted', resource: 'private-endpoint-connection', id: '/connections/c' }
+    ])
+    expect(outcome.done).toBe(
+      "deleted; including the endpoint's Disconnected connection on the server"
+    )
+    expect(warnings).toEqual([])
+  })
+
+  it('counts a 404 on the delete as already gone', async () => {
+    const { context, warnings, changes, deleted } = destroyContext(async () => {
+      throw restError(404, 'The connection was not found.')
+    })
+    const outcome = await teardown(context)
+    expect(deleted).toEqual(['rg-data/pg-demo/adf-demo.pg-pg-demo.guid'])
+    expect(changes).toEqual([
+      { action: 'deleted', resource: 'private-endpoint-connection', id: '/connections/c' }
+    ])
+    expect(outcome.done).toBe(
+      "deleted; including the endpoint's Disconnected connection on the server"
+    )
+    expect(warnings).toEqual([])
+  })
+
+  it('only warns, naming the delete permission and scope, when the delete is forbidden', async () => {
+    const { context, warnings, changes, deleted } = destroyContext(async () => {
+      throw restError(403, 'The client has no access.')
+    })
+    const outcome = await teardown(context)
+    expect(deleted).toEqual(['rg-data/pg-demo/adf-demo.pg-pg-demo.guid'])
+    expect(changes).toEqual([])
+    expect(outcome.done).toBe(
+      "nothing deleted; the endpoint's Disconnected connection is left on the server (see the warning)"
+    )
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toContain(
+      "Could not delete the Disconnected private endpoint connection '/connections/c' (HTTP 403"
+    )
+    expect(warnings[0]).toContain(`lacks '${deletePermission}' on scope '/connections/c'`)
   })
 })
