@@ -1,7 +1,9 @@
 // `npm run bench`: wall time, peak memory and Azure request counts of the bundled action against
 // the local Azure (millisecond delays, real PostgreSQL). It prints figures; it asserts nothing.
+import { execFileSync } from 'node:child_process'
+import { cpus } from 'node:os'
 import { basicScenario, startEmulator, testDelays } from '../emulator/index.js'
-import { runAction, scenarioInputs, type ActionResult } from '../runner/index.js'
+import { runAction, runnerNodeBinary, scenarioInputs, type ActionResult } from '../runner/index.js'
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5)
 // Reports the child's peak resident memory on exit, without touching the action's code.
@@ -85,7 +87,7 @@ try {
     `adf-pg-private-link benchmark: ${rounds} rounds, emulator delays ${JSON.stringify(testDelays)}`
   )
   console.log(
-    `action node: ${process.versions.node} via runner; machine: ${(await import('node:os')).cpus().length} cores`
+    `action node: ${execFileSync(runnerNodeBinary(), ['--version'], { encoding: 'utf8' }).trim()}; machine: ${cpus().length} cores`
   )
   console.log('')
   console.log(

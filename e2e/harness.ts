@@ -101,6 +101,24 @@ export function factoryState(state: EmulatorState, name: string = ids.factoryNam
   return factory
 }
 
+/** The factory's one endpoint is ours: provisioned, aimed at the server, Approved in its view. */
+export function expectOnlyOurEndpointApproved(
+  state: EmulatorState,
+  factory: string = ids.factoryName
+): void {
+  expect(factoryState(state, factory).managedPrivateEndpoints).toMatchObject([
+    {
+      name: ids.defaultEndpointName,
+      properties: {
+        provisioningState: 'Succeeded',
+        privateLinkResourceId: serverId(),
+        groupId: 'postgresqlServer',
+        connectionState: { status: 'Approved' }
+      }
+    }
+  ])
+}
+
 export function serverConnections(state: EmulatorState, name: string = ids.serverName) {
   const server = state.servers.find((candidate) => candidate.id.endsWith(`/${name}`))
   if (!server) throw new Error(`No server ${name} in the emulator's state`)
