@@ -1,0 +1,227 @@
+// Issue 8, "never break a working connection": apply proves a new linked service definition before
+// it replaces the one that works, and no connection-test object outlives its run (post step, sweep).
+import { describe, expect, test } from '@jest/globals'
+import { runAction, runPostStep, type ActionResult, type ActionRun } from '../runner/index.js'
+import {
+  canaries,
+  e2eScenario,
+  factoryState,
+  ids,
+  scenarioTimeoutMs,
+  useEmulator,
+  type E2eSession,
+  type EmulatorState
+} from './harness.js'
+
+const probePrefix = 'adf-pg-private-link-probe'
+
+/** Every object of the factory that the connection test made (any kind), by name. */
+function probeObjects(state: EmulatorState): string[] {
+  const factory = factoryState(state)
+  return [...factory.linkedservices, ...factory.datasets, ...factory.pipelines]
+    .map((item) => item.name)
+    .filter((name) => name.toLowerCase().startsWith(probePrefix))
+}
+
+function linkedServiceNames(state: EmulatorState): string[] {
+  return factoryState(state)
+    .linkedservices.map((item) => item.name)
+    .filter((name) => !name.toLowerCase().startsWith(probePrefix))
+}
+
+function linkedService(state: EmulatorState, name: string = ids.defaultLinkedServiceName) {
+  return factoryState(state).linkedservices.find((item) => item.name === name)
+}
+
+function warnings(result: ActionResult): string[] {
+  return result.stdout.split('\n').filter((line) => line.startsWith('::warning'))
+}
+
+/** The main phase, run directly (for the state file and post steps); `extra` adds kill timers. */
+async function runMain(
+  session: E2eSession,
+  overrides: Record<string, string> = {},
+  extra: Partial<ActionRun> = {}
+): Promise<{ run: ActionRun; result: ActionResult }> {
+  const run: ActionRun = {
+    inputs: session.inputs(overrides),
+    env: session.emulator.env,
+    killAfterMs: scenarioTimeoutMs - 5_000,
+    ...extra
+  }
+  return { run, result: await runAction(run) }
+}
+
+/** The compact UTC time the action puts in probe names (Data Factory keeps no creation time). */
+function probeStamp(time: Date): string {
+  return time.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')
+}
+
+describe('never break a working connection', () => {
+  const session = useEmulator(e2eScenario())
+
+  test(
+    '8.1 a re-run with a wrong password or a user@server username keeps the working linked service unchanged',
+    async () => {
+      await session.reset()
+      const first = await session.run()
+      expect(first.exitCode).toBe(0)
+      const before = linkedService(session.state())
+      expect(before).toBeDefined()
+      for (const overrides of [
+        { password: canaries.wrongPassword },
+        { username: `${ids.serverRole}@${ids.serverName}` }
+      ]) {
+        const run = await session.run(overrides)
+        expect(run.exitCode).toBe(1)
+        expect(run.errors).toHaveLength(1)
+        expect(run.errors[0]).toMatch(
+          new RegExp(`existing linked service '${ids.defaultLinkedServiceName}' was kept unchanged`)
+        )
+        expect(run.summary).toMatch(/^\| ❌ Connection test \|/m)
+        expect(run.summary).toContain('was kept unchanged')
+        expect(run.changes).toEqual([])
+        expect(run.outputs['connection-test']).toBe('failed')
+        const state = session.state()
+        expect(linkedService(state)).toEqual(before)
+        expect(probeObjects(state)).toEqual([])
+      }
+    },
+    scenarioTimeoutMs * 2
+  )
+
+  test(
+    '8.2 a mistyped database leaves no linked service named after the typo; the corrected run converges',
+    async () => {
+      await session.reset()
+      const typo = await session.run({ database: `${ids.database}x` })
+      expect(typo.exitCode).toBe(1)
+      expect(typo.errors).toHaveLength(1)
+      expect(typo.errors[0]).toMatch(/does not exist/)
+      expect(typo.errors[0]).toMatch(/no linked service was created/)
+      expect(linkedServiceNames(session.state())).toEqual([])
+      expect(probeObjects(session.state())).toEqual([])
+
+      const corrected = await session.run()
+      expect(corrected.exitCode).toBe(0)
+      expect(corrected.outputs['connection-test']).toBe('succeeded')
+      expect(linkedServiceNames(session.state())).toEqual([ids.defaultLinkedServiceName])
+      expect(probeObjects(session.state())).toEqual([])
+    },
+    scenarioTimeoutMs * 2
+  )
+
+  test(
+    '8.6 a temporary dataset that cannot be deleted is removed by the post step',
+    async () => {
+      await session.reset()
+      session.emulator.admin.injectFault({
+        kind: 'server-error',
+        path: '/datasets/',
+        method: 'DELETE',
+        count: 4
+      })
+      const { run, result } = await runMain(session)
+      expect(result.exitCode).toBe(0)
+      expect(warnings(result).join('\n')).toMatch(/temporary dataset/)
+      expect(factoryState(session.state()).datasets.map((item) => item.name)).toEqual([
+        expect.stringMatching(new RegExp(`^${probePrefix}-`))
+      ])
+
+      const post = await runPostStep(run, result)
+      expect(post.exitCode).toBe(0)
+      expect(probeObjects(session.state())).toEqual([])
+
+      // A clean main leaves the post step nothing to do: it sends no request at all.
+      const clean = await runMain(session)
+      expect(clean.result.exitCode).toBe(0)
+      const since = session.emulator.admin.requestLog().at(-1)?.seq ?? 0
+      const idle = await runPostStep(clean.run, clean.result)
+      expect(idle.exitCode).toBe(0)
+      expect(session.emulator.admin.requestLog({ since })).toEqual([])
+    },
+    scenarioTimeoutMs * 2
+  )
+
+  test(
+    '8.6 a run killed after creating its probe objects leaves none once its post step ran',
+    async () => {
+      await session.reset()
+      // Hold the first look at the run, so the kill lands after the probe objects exist.
+      session.emulator.admin.injectFault({
+        kind: 'delay',
+        path: '/pipelineruns/[^/]+$',
+        method: 'GET',
+        count: 1,
+        delayMs: 30_000
+      })
+      const { run, result } = await runMain(session, {}, { killAfterMs: 15_000 })
+      session.emulator.admin.clearFaults()
+      expect(result.signal).toBe('SIGKILL')
+      const left = probeObjects(session.state())
+      // A fresh apply stages the linked service as a probe too: dataset, pipeline, linked service.
+      expect(left).toHaveLength(3)
+      expect(linkedServiceNames(session.state())).toEqual([])
+
+      const post = await runPostStep(run, result)
+      expect(post.exitCode).toBe(0)
+      expect(probeObjects(session.state())).toEqual([])
+    },
+    scenarioTimeoutMs * 2
+  )
+})
+
+describe('leftovers of earlier runs', () => {
+  const old = probeStamp(new Date(Date.now() - 2 * 3600_000))
+  const young = probeStamp(new Date())
+  const oldBase = `${probePrefix}-${old}-99-1-aaaaaa`
+  const youngBase = `${probePrefix}-${young}-98-1-bbbbbb`
+  const session = useEmulator(
+    e2eScenario((scenario) => {
+      const dataset = (linkedService: string) => ({
+        type: 'AzurePostgreSqlTable',
+        linkedServiceName: { referenceName: linkedService, type: 'LinkedServiceReference' }
+      })
+      const pipeline = (dataset: string) => ({
+        activities: [
+          {
+            name: 'LookupPostgreSql',
+            type: 'Lookup',
+            source: { type: 'AzurePostgreSqlSource', query: 'SELECT 1' },
+            dataset: { referenceName: dataset, type: 'DatasetReference' }
+          }
+        ]
+      })
+      const staged = {
+        type: 'AzurePostgreSql',
+        version: '2.0',
+        typeProperties: { server: 'x', database: 'y' }
+      }
+      scenario.factories[0].linkedServices = {
+        [`${oldBase}-linkedservice`]: staged,
+        [`${youngBase}-linkedservice`]: staged
+      }
+      scenario.factories[0].datasets = {
+        [`${oldBase}-dataset`]: dataset(`${oldBase}-linkedservice`),
+        [`${youngBase}-dataset`]: dataset(`${youngBase}-linkedservice`)
+      }
+      scenario.factories[0].pipelines = {
+        [`${oldBase}-pipeline`]: pipeline(`${oldBase}-dataset`),
+        [`${youngBase}-pipeline`]: pipeline(`${youngBase}-dataset`)
+      }
+    })
+  )
+
+  test(
+    "8.6 a later apply removes probe objects older than the step's timeout, and only those",
+    async () => {
+      expect(probeObjects(session.state())).toHaveLength(6)
+      const run = await session.run({ timeout: '10m' })
+      expect(run.exitCode).toBe(0)
+      expect(probeObjects(session.state()).sort()).toEqual(
+        [`${youngBase}-dataset`, `${youngBase}-linkedservice`, `${youngBase}-pipeline`].sort()
+      )
+    },
+    scenarioTimeoutMs
+  )
+})
