@@ -21,11 +21,21 @@ export function reader(values: Record<string, string>, calls: string[] = []): In
 }
 
 export interface FakeIO extends ActionIO {
-  written: { outputs: Record<string, string>; summary: string; failed?: string; logs: string[] }
+  written: {
+    outputs: Record<string, string>
+    summary: string
+    failed?: string
+    logs: string[]
+    /** What the action saved with state.save (and what state.get reads). */
+    state: Record<string, string>
+  }
 }
 
-export function fakeIO(inputs: Record<string, string>): FakeIO {
-  const written: FakeIO['written'] = { outputs: {}, summary: '', logs: [] }
+export function fakeIO(
+  inputs: Record<string, string>,
+  savedState: Record<string, string> = {}
+): FakeIO {
+  const written: FakeIO['written'] = { outputs: {}, summary: '', logs: [], state: savedState }
   return {
     written,
     inputs: reader(inputs),
@@ -42,6 +52,10 @@ export function fakeIO(inputs: Record<string, string>): FakeIO {
       runId: '42',
       runAttempt: '1',
       runUrl: 'https://github.com/octo/repo/actions/runs/42'
+    },
+    state: {
+      save: (name, value) => void (written.state[name] = value),
+      get: (name) => written.state[name] ?? ''
     },
     idToken: async () => 'token',
     fail: (message) => void (written.failed = message)

@@ -11,10 +11,10 @@ import {
 import {
   activityFailure,
   connectionTestHint,
-  probeNames,
   probePipeline,
   runState
 } from '../src/steps/connection-test.js'
+import { probeNames } from '../src/steps/probes.js'
 import { decideEndpointAction, type EndpointView } from '../src/steps/endpoint.js'
 import {
   desiredLinkedService,
@@ -564,10 +564,11 @@ describe('checkPreflight', () => {
 })
 
 describe('connection test decisions', () => {
-  it('names temporary resources uniquely per run and attempt', () => {
-    expect(probeNames('123', '2', 'abcdef')).toEqual({
-      dataset: 'adf-pg-private-link-probe-123-2-abcdef-dataset',
-      pipeline: 'adf-pg-private-link-probe-123-2-abcdef-pipeline'
+  it('names temporary resources uniquely per run and attempt, with their creation time', () => {
+    expect(probeNames(new Date('2026-11-30T17:20:05.123Z'), '123', '2', 'abcdef')).toEqual({
+      linkedService: 'adf-pg-private-link-probe-20261130T172005Z-123-2-abcdef-linkedservice',
+      dataset: 'adf-pg-private-link-probe-20261130T172005Z-123-2-abcdef-dataset',
+      pipeline: 'adf-pg-private-link-probe-20261130T172005Z-123-2-abcdef-pipeline'
     })
   })
   it('builds one Lookup over the dataset with the test query', () => {

@@ -54,7 +54,10 @@ async function runMain(
 
 /** The compact UTC time the action puts in probe names (Data Factory keeps no creation time). */
 function probeStamp(time: Date): string {
-  return time.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')
+  return time
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '')
 }
 
 describe('never break a working connection', () => {
@@ -68,10 +71,11 @@ describe('never break a working connection', () => {
       expect(first.exitCode).toBe(0)
       const before = linkedService(session.state())
       expect(before).toBeDefined()
-      for (const overrides of [
+      const reruns: Record<string, string>[] = [
         { password: canaries.wrongPassword },
         { username: `${ids.serverRole}@${ids.serverName}` }
-      ]) {
+      ]
+      for (const overrides of reruns) {
         const run = await session.run(overrides)
         expect(run.exitCode).toBe(1)
         expect(run.errors).toHaveLength(1)

@@ -29,6 +29,13 @@ export interface SummaryWriter {
   write(markdown: string): Promise<void>
 }
 
+/** The runner's state between this action's phases (`main` saves, `post` reads STATE_<name>). */
+export interface StateStore {
+  save(name: string, value: string): void
+  /** What this phase saved last, else what an earlier phase saved; '' when nothing was. */
+  get(name: string): string
+}
+
 /** Who runs the action, for approval descriptions and the summary. */
 export interface RunContext {
   repository: string
@@ -44,6 +51,7 @@ export interface ActionIO {
   secrets: SecretMasker
   summary: SummaryWriter
   run: RunContext
+  state: StateStore
   /** A fresh GitHub OIDC token for the audience (asked anew on every call). */
   idToken(audience: string): Promise<string>
   fail(message: string): void
@@ -86,6 +94,18 @@ function runContext(): RunContext {
   }
 }
 
+/** The runner's state; values saved in this phase are kept too (core.getState sees only earlier ones). */
+function runnerState(): StateStore {
+  const saved = new Map<string, string>()
+  return {
+    save(name, value) {
+      saved.set(name, value)
+      core.saveState(name, value)
+    },
+    get: (name) => saved.get(name) ?? core.getState(name)
+  }
+}
+
 export function createActionIO(): ActionIO {
   const secrets = createSecretMasker(core.setSecret)
   return {
@@ -100,6 +120,7 @@ export function createActionIO(): ActionIO {
       }
     },
     run: runContext(),
+    state: runnerState(),
     async idToken(audience) {
       const token = await core.getIDToken(audience)
       secrets.mask(token) // so the summary file, which the runner does not mask, never shows it

@@ -4,19 +4,22 @@ import {
   createClients,
   createCredential,
   logSignIn,
-  sharedTokenCache
+  sharedTokenCache,
+  type AzureClients
 } from './azure.js'
 import { formatDuration } from './duration.js'
 import { ActionError, CancelledError } from './errors.js'
 import { readMode, readSettings } from './inputs.js'
+import type { Settings } from './settings.js'
 import { createActionIO, type ActionIO } from './io.js'
 import { RunReport, type StepOutcome } from './report.js'
 import { ensureApproval } from './steps/approval.js'
 import { testConnection } from './steps/connection-test.js'
 import type { StepContext } from './steps/context.js'
 import { ensureEndpoint } from './steps/endpoint.js'
-import { ensureLinkedService } from './steps/linked-service.js'
+import { ensureLinkedService, writeTestedLinkedService } from './steps/linked-service.js'
 import { runPreflight } from './steps/preflight.js'
+import { sweepStaleProbes } from './steps/probes.js'
 import { teardown } from './steps/teardown.js'
 import { Waiter } from './waiting.js'
 
@@ -24,12 +27,24 @@ type StepRunner = <T>(name: string, work: () => Promise<StepOutcome<T>>) => Prom
 
 async function apply(context: StepContext, step: StepRunner): Promise<void> {
   const preflight = await step('Preflight', () => runPreflight(context))
+  if (context.ledger.mode === 'apply')
+    await step('Leftover probes', () => sweepStaleProbes(context))
   const endpoint = await step('Managed private endpoint', () => ensureEndpoint(context, preflight))
   const approval = await step('Approval', () => ensureApproval(context, endpoint))
-  const linkedService = await step('Linked service', () => ensureLinkedService(context, preflight))
-  await step('Connection test', () =>
-    testConnection(context, linkedService, { endpointApproved: approval.approved })
+  const tested = {
+    testEnabled: context.settings.connectionTest.enabled,
+    endpointApproved: approval.approved
+  }
+  // A changed definition is staged as a temporary copy, tested, and only then written.
+  const linkedService = await step('Linked service', () =>
+    ensureLinkedService(context, preflight, tested)
   )
+  await step('Connection test', () => testConnection(context, linkedService, tested))
+  const { staged } = linkedService
+  if (staged)
+    await step('Linked service write', () =>
+      writeTestedLinkedService(context, preflight, { ...linkedService, staged })
+    )
 }
 
 /** An abort caused by the `timeout` input (a TimeoutError reason) is a timeout, not a cancel. */
@@ -43,6 +58,14 @@ export function explainTimeout(error: unknown, signal: AbortSignal, timeoutMs: n
       hint: 'Run again to continue where it stopped (every step is idempotent), or raise timeout.'
     }
   )
+}
+
+/** Signs in as the inputs say and returns the Azure clients (main and post alike). */
+export function signIn(settings: Settings, io: ActionIO): AzureClients {
+  const auth = chooseAuthMethod(settings.signIn, process.env)
+  logSignIn(auth, settings, io.log)
+  const credential = sharedTokenCache(createCredential(auth.method, settings.signIn, io.idToken))
+  return createClients(settings, credential)
 }
 
 /** Cancels through `controller` on the runner's SIGINT (and the SIGTERM 7.5 s later). */
@@ -63,16 +86,15 @@ export async function run(io: ActionIO = createActionIO()): Promise<void> {
   const controller = new AbortController()
   const stopListening = abortOnSignals(controller, io)
   const report = new RunReport(readMode(io.inputs))
+  io.state.save('isPost', 'true') // the same entry then runs as the post step (see post.ts)
   try {
     const settings = readSettings(io.inputs, io.secrets)
-    const auth = chooseAuthMethod(settings.signIn, process.env)
-    logSignIn(auth, settings, io.log)
-    const credential = sharedTokenCache(createCredential(auth.method, settings.signIn, io.idToken))
+    const clients = signIn(settings, io)
     // One signal for every wait and SDK call: the runner's cancel or the `timeout` input.
     const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(settings.timeoutMs)])
     const context: StepContext = {
       settings,
-      clients: createClients(settings, credential),
+      clients,
       log: io.log,
       waiter: new Waiter({
         pollIntervalMs: settings.pollIntervalMs,
@@ -81,7 +103,8 @@ export async function run(io: ActionIO = createActionIO()): Promise<void> {
         log: io.log
       }),
       ledger: report,
-      run: io.run
+      run: io.run,
+      state: io.state
     }
     const step: StepRunner = (name, work) =>
       report.step(name, () =>

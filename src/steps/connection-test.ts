@@ -1,29 +1,17 @@
-// The connection test: a temporary dataset and pipeline with one Lookup through the linked service,
-// run once; the activity's own error explains a failure. Both are removed afterwards, always.
+// The connection test: a temporary dataset and pipeline with one Lookup through the linked service
+// (or through a staged temporary copy of its new definition), run once; the activity's own error
+// explains a failure. The temporary objects are removed afterwards, always.
 import type { ActivityRun, PipelineResource } from '@azure/arm-datafactory'
-import { randomBytes } from 'node:crypto'
-import { ActionError, describeFailure } from '../errors.js'
+import { ActionError, CancelledError, describeFailure } from '../errors.js'
 import type { StepOutcome } from '../report.js'
 import { cleanupOptions, requestOptions, type StepContext } from './context.js'
-import type { LinkedServiceResult } from './linked-service.js'
+import { untestedReason, type LinkedServiceResult } from './linked-service.js'
+import { removeProbes, trackProbe } from './probes.js'
 
-/** Temporary resources start with this, so teardown and people recognise them as the action's. */
-const probePrefix = 'adf-pg-private-link-probe'
-
-export function isProbe(name: string): boolean {
-  return name.toLowerCase().startsWith(probePrefix)
-}
+// Teardown imports these from here.
+export { isProbe, removeProbes } from './probes.js'
 
 const probeActivityName = 'LookupPostgreSql'
-
-export function probeNames(
-  runId: string,
-  runAttempt: string,
-  random: string
-): { dataset: string; pipeline: string } {
-  const base = `${probePrefix}-${runId}-${runAttempt}-${random}`
-  return { dataset: `${base}-dataset`, pipeline: `${base}-pipeline` }
-}
 
 export function probePipeline(datasetName: string, query: string): PipelineResource {
   return {
@@ -104,19 +92,23 @@ export async function testConnection(
     found: why,
     done: 'skipped'
   })
-  if (!settings.connectionTest.enabled) return skip('test-connection is false')
-  if (ledger.mode === 'plan') return skip('plan mode runs no pipeline')
-  if (!options.endpointApproved) return skip('the endpoint is not approved (approval: none)')
+  const untested = untestedReason({
+    mode: ledger.mode,
+    testEnabled: settings.connectionTest.enabled,
+    endpointApproved: options.endpointApproved
+  })
+  if (untested) return skip(untested)
 
-  const names = probeNames(
-    context.run.runId,
-    context.run.runAttempt,
-    randomBytes(3).toString('hex')
-  )
+  const names = linkedService.probes
+  const staged = linkedService.staged
   const { resourceGroup, name: factory } = settings.factory
   const client = context.clients.dataFactory
   const started = new Date()
+  const through = staged
+    ? `a temporary copy '${linkedService.testThrough}' of the new definition of ${linkedService.name}`
+    : linkedService.name
   try {
+    trackProbe(context.state, 'datasets', names.dataset)
     await describeFailure(
       'create the temporary dataset',
       names.dataset,
@@ -130,7 +122,7 @@ export async function testConnection(
             properties: {
               type: 'AzurePostgreSqlTable',
               linkedServiceName: {
-                referenceName: linkedService.name,
+                referenceName: linkedService.testThrough,
                 type: 'LinkedServiceReference'
               },
               description: 'Temporary connection test made by adf-pg-private-link.'
@@ -139,6 +131,7 @@ export async function testConnection(
           requestOptions(context)
         )
     )
+    trackProbe(context.state, 'pipelines', names.pipeline)
     await describeFailure(
       'create the temporary pipeline',
       names.pipeline,
@@ -165,7 +158,7 @@ export async function testConnection(
       ledger.output('connection-test', 'succeeded')
       return {
         value: undefined,
-        found: `Lookup "${settings.connectionTest.query}" through ${linkedService.name}`,
+        found: `Lookup "${settings.connectionTest.query}" through ${through}`,
         done: `succeeded (run ${runId})`
       }
     }
@@ -194,15 +187,30 @@ export async function testConnection(
     })
   } catch (error) {
     ledger.output('connection-test', 'failed')
-    throw error
+    throw staged ? keptUnchanged(error, linkedService.name, staged.existed) : error
   } finally {
-    await removeProbes(context, { datasets: [names.dataset], pipelines: [names.pipeline] })
+    await removeProbes(context, {
+      datasets: [names.dataset],
+      pipelines: [names.pipeline],
+      linkedServices: staged ? [linkedService.testThrough] : []
+    })
   }
+}
+
+/** The failure of a staged test, saying the real linked service was not touched. */
+function keptUnchanged(error: unknown, name: string, existed: boolean): unknown {
+  if (!(error instanceof ActionError) || error instanceof CancelledError) return error
+  const kept = existed
+    ? `the existing linked service '${name}' was kept unchanged`
+    : `no linked service was created ('${name}' does not exist)`
+  return new ActionError(
+    `${error.message}\nThe new definition was tested through a temporary copy, so ${kept}.`,
+    { resource: error.resource, hint: error.hint, cause: error }
+  )
 }
 
 /** After a cancel, stopping the run and removing the probe must both fit the runner's 7.5 s grace. */
 const runCancelLimitMs = 2_000
-const probeRemovalLimitMs = 5_000
 
 async function awaitRun(
   context: StepContext,
@@ -236,45 +244,5 @@ async function awaitRun(
       .cancel(resourceGroup, factory, runId, cleanupOptions(context, runCancelLimitMs))
       .catch(() => undefined)
     throw error
-  }
-}
-
-/** Deletes temporary pipelines and datasets; a failure only warns. Returns how many went. */
-export async function removeProbes(
-  context: StepContext,
-  probes: { datasets: string[]; pipelines: string[] }
-): Promise<number> {
-  const { resourceGroup, name: factory } = context.settings.factory
-  const client = context.clients.dataFactory
-  const options = cleanupOptions(context, probeRemovalLimitMs)
-  // Pipelines first: a dataset still used by a pipeline cannot be deleted.
-  const deletions = [
-    ...probes.pipelines.map((name) => ({
-      what: `delete the temporary pipeline '${name}'`,
-      call: () => client.pipelines.delete(resourceGroup, factory, name, options)
-    })),
-    ...probes.datasets.map((name) => ({
-      what: `delete the temporary dataset '${name}'`,
-      call: () => client.datasets.delete(resourceGroup, factory, name, options)
-    }))
-  ]
-  let removed = 0
-  for (const { what, call } of deletions) if (await bestEffort(context, what, call)) removed++
-  return removed
-}
-
-/** Runs `call`; a failure only warns. Returns whether it succeeded. */
-async function bestEffort(
-  context: StepContext,
-  what: string,
-  call: () => Promise<void>
-): Promise<boolean> {
-  try {
-    await call()
-    return true
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error)
-    context.log.warning(`Could not ${what}: ${message}. Delete it by hand.`)
-    return false
   }
 }

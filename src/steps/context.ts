@@ -1,6 +1,6 @@
 // What every step receives: settings, clients, the waiter, the ledger and a logger.
 import type { AzureClients } from '../azure.js'
-import type { Logger, RunContext } from '../io.js'
+import type { Logger, RunContext, StateStore } from '../io.js'
 import type { Ledger } from '../report.js'
 import type { Settings } from '../settings.js'
 import type { Waiter } from '../waiting.js'
@@ -12,6 +12,8 @@ export interface StepContext {
   waiter: Waiter
   ledger: Ledger
   run: RunContext
+  /** Where the probe objects this run creates are listed for the post step. */
+  state: StateStore
 }
 
 /** A problem found by a decision function, as the user should read it. */

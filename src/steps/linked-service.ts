@@ -3,11 +3,12 @@
 import type { LinkedServiceUnion } from '@azure/arm-datafactory'
 import { randomBytes, scryptSync } from 'node:crypto'
 import { withRawBody } from '../azure.js'
-import { ActionError, describeFailure, unlessNotFound } from '../errors.js'
+import { ActionError, describeFailure, statusCodeOf, unlessNotFound } from '../errors.js'
 import type { StepOutcome } from '../report.js'
-import type { CloudName, KeyVaultSecretRef, Settings, SslMode } from '../settings.js'
+import type { CloudName, KeyVaultSecretRef, Mode, Settings, SslMode } from '../settings.js'
 import { requestOptions, type StepContext } from './context.js'
 import type { PreflightFacts } from './preflight.js'
+import { probeNames, trackProbe, type ProbeNames } from './probes.js'
 
 type Json = Record<string, unknown>
 
@@ -215,104 +216,291 @@ export function linkedServiceId(settings: Settings): string {
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.DataFactory/factories/${name}/linkedservices/${settings.linkedService.name}`
 }
 
-export interface LinkedServiceResult {
-  name: string
+/**
+ * How apply writes a change: `stage` writes the new definition as a temporary linked service for
+ * the connection test and the real one only after the test passes; `direct` writes it untested
+ * (no test will run); `plan` writes nothing. `none`: nothing to write.
+ */
+export type WritePath = 'none' | 'plan' | 'direct' | 'stage'
+
+export interface TestConditions {
+  mode: Mode
+  testEnabled: boolean
+  /** False when approval is `none` and the endpoint is not approved: no test could pass. */
+  endpointApproved: boolean
 }
 
-export async function ensureLinkedService(
+/** Why no connection test will run, or undefined when one will (the same rule for both steps). */
+export function untestedReason(conditions: TestConditions): string | undefined {
+  if (!conditions.testEnabled) return 'test-connection is false'
+  if (conditions.mode === 'plan') return 'plan mode runs no pipeline'
+  if (!conditions.endpointApproved) return 'the endpoint is not approved (approval: none)'
+  return undefined
+}
+
+export function writePath(decision: LinkedServiceDecision, conditions: TestConditions): WritePath {
+  if (decision.kind === 'same') return 'none'
+  if (conditions.mode === 'plan') return 'plan'
+  return untestedReason(conditions) === undefined ? 'stage' : 'direct'
+}
+
+/** Conditional writes that lost a race are read and decided again, this many times in all. */
+export const maxWriteAttempts = 3
+
+/** Whether a failed write is retried: only an If-Match precondition failure (HTTP 412), bounded. */
+export function retryWrite(error: unknown, attempt: number): boolean {
+  return statusCodeOf(error) === 412 && attempt < maxWriteAttempts
+}
+
+/** A change proven through a temporary copy before it is written (see `writeTestedLinkedService`). */
+export interface StagedLinkedService {
+  /** Whether the linked service existed (so the failure can say it was kept unchanged). */
+  existed: boolean
+  /** What was read and decided before the test: the swap writes it with that etag. */
+  decided: Decided
+}
+
+export interface LinkedServiceResult {
+  name: string
+  /** The linked service the connection test runs through: `name`, or the staged copy. */
+  testThrough: string
+  /** Names for this run's temporary objects. */
+  probes: ProbeNames
+  staged?: StagedLinkedService
+}
+
+interface ObservedLinkedService {
+  body: unknown
+  etag?: string
+  id?: string
+}
+
+async function readLinkedService(
   context: StepContext,
-  preflight: PreflightFacts
-): Promise<StepOutcome<LinkedServiceResult>> {
-  const { settings, clients, ledger } = context
-  const { resourceGroup, name: factory } = settings.factory
-  const name = settings.linkedService.name
-  const id = linkedServiceId(settings)
-  ledger.output('linked-service-name', name)
-  const existing = await describeFailure(
+  name: string
+): Promise<ObservedLinkedService | undefined> {
+  const { resourceGroup, name: factory } = context.settings.factory
+  const read = await describeFailure(
     'read the linked service',
-    id,
+    linkedServiceId(context.settings),
     'Microsoft.DataFactory/factories/linkedservices/read',
     () =>
       unlessNotFound(() =>
         withRawBody((raw) =>
-          clients.dataFactory.linkedServices.get(resourceGroup, factory, name, {
+          context.clients.dataFactory.linkedServices.get(resourceGroup, factory, name, {
             ...requestOptions(context),
             ...raw
           })
         )
       )
   )
-  const password =
-    settings.linkedService.credential.kind === 'password'
-      ? settings.linkedService.credential.password
-      : undefined
+  return read && { body: read.body, etag: read.value.etag, id: read.value.id }
+}
+
+function passwordOf(settings: Settings): string | undefined {
+  const { credential } = settings.linkedService
+  return credential.kind === 'password' ? credential.password : undefined
+}
+
+interface Decided {
+  observed?: ObservedLinkedService
+  desired: Json
+  decision: LinkedServiceDecision
+}
+
+/** Reads the linked service and decides what to write; refuses a replace without on-drift. */
+async function observeAndDecide(context: StepContext, preflight: PreflightFacts): Promise<Decided> {
+  const { settings } = context
+  const name = settings.linkedService.name
+  const observed = await readLinkedService(context, name)
   const desired = mergeWithExisting(
     desiredLinkedService(settings, preflight.serverFqdn),
-    existing?.body,
-    password
+    observed?.body,
+    passwordOf(settings)
   )
-  const decision = diffLinkedService(existing?.body, desired)
-  const found = {
+  const decision = diffLinkedService(observed?.body, desired)
+  if (decision.kind === 'replace' && settings.onDrift !== 'recreate') {
+    throw new ActionError(
+      `Linked service '${name}' exists with type ${decision.existingType}, not AzurePostgreSql.`,
+      {
+        resource: linkedServiceId(settings),
+        hint: 'Set on-drift: recreate to replace it, or choose another linked-service-name.'
+      }
+    )
+  }
+  return { observed, desired, decision }
+}
+
+const planned = { create: 'create', update: 'update', replace: 'replace' } as const
+const applied = { create: 'created', update: 'updated', replace: 'replaced' } as const
+
+function describeDecision(name: string, decision: LinkedServiceDecision): string {
+  return {
     create: 'no linked service',
     same: `linked service ${name}, up to date`,
     update: `linked service ${name}, differs`,
     replace: `linked service ${name} of type ${decision.kind === 'replace' ? decision.existingType : ''}`
   }[decision.kind]
-  if (decision.kind === 'same') {
-    ledger.output('linked-service-id', existing?.value.id ?? id)
-    return { value: { name }, found, done: 'nothing to change' }
+}
+
+function details(decision: LinkedServiceDecision): { fields?: string[]; reason?: string } {
+  return {
+    fields: decision.kind === 'update' ? decision.fields : undefined,
+    reason: decision.kind === 'replace' ? `it was of type ${decision.existingType}` : undefined
   }
-  if (decision.kind === 'replace' && settings.onDrift !== 'recreate') {
-    throw new ActionError(
-      `Linked service '${name}' exists with type ${decision.existingType}, not AzurePostgreSql.`,
-      {
-        resource: id,
-        hint: 'Set on-drift: recreate to replace it, or choose another linked-service-name.'
-      }
-    )
+}
+
+function fieldList(decision: LinkedServiceDecision): string {
+  return decision.kind === 'update' ? ` (${decision.fields.join(', ')})` : ''
+}
+
+/**
+ * Writes the linked service, conditional on the etag read (If-Match), so a change someone made
+ * meanwhile is never overwritten unseen: on HTTP 412 it reads and decides again (bounded).
+ * A create is unconditional: the SDK's createOrUpdate has no If-None-Match. Returns the decision
+ * acted on (`same` when the re-read found nothing left to do).
+ */
+async function writeLinkedService(
+  context: StepContext,
+  preflight: PreflightFacts,
+  first: Decided
+): Promise<LinkedServiceDecision> {
+  const { settings, clients, ledger } = context
+  const { resourceGroup, name: factory } = settings.factory
+  const name = settings.linkedService.name
+  const id = linkedServiceId(settings)
+  let decided = first
+  for (let attempt = 1; ; attempt++) {
+    const { decision, desired, observed } = decided
+    if (decision.kind === 'same') return decision
+    try {
+      const written = await describeFailure(
+        'write the linked service',
+        id,
+        'Microsoft.DataFactory/factories/linkedservices/write',
+        () =>
+          clients.dataFactory.linkedServices.createOrUpdate(
+            resourceGroup,
+            factory,
+            name,
+            { properties: desired as unknown as LinkedServiceUnion },
+            { ...requestOptions(context), ...(observed?.etag ? { ifMatch: observed.etag } : {}) }
+          )
+      )
+      ledger.change({
+        action: applied[decision.kind],
+        resource: 'linked-service',
+        id: written.id ?? id,
+        ...details(decision)
+      })
+      ledger.output('linked-service-id', written.id ?? id)
+      return decision
+    } catch (error) {
+      if (!retryWrite(error, attempt)) throw error
+      context.log.info(
+        `Linked service '${name}' changed while this run wrote it: reading it again.`
+      )
+      decided = await observeAndDecide(context, preflight)
+    }
   }
-  const fields = decision.kind === 'update' ? decision.fields : undefined
-  const reason = decision.kind === 'replace' ? `it was of type ${decision.existingType}` : undefined
-  const planned = { create: 'create', update: 'update', replace: 'replace' } as const
-  const applied = { create: 'created', update: 'updated', replace: 'replaced' } as const
-  if (ledger.mode === 'plan') {
+}
+
+/**
+ * Observes the linked service and decides; then, by `writePath`: writes nothing (plan records
+ * what it would do), writes it directly (no test will run), or stages the new definition as a
+ * temporary linked service for the connection test (`writeTestedLinkedService` writes the real
+ * one after the test passed).
+ */
+export async function ensureLinkedService(
+  context: StepContext,
+  preflight: PreflightFacts,
+  conditions: Omit<TestConditions, 'mode'>
+): Promise<StepOutcome<LinkedServiceResult>> {
+  const { settings, clients, ledger } = context
+  const { resourceGroup, name: factory } = settings.factory
+  const name = settings.linkedService.name
+  const id = linkedServiceId(settings)
+  ledger.output('linked-service-name', name)
+  const decided = await observeAndDecide(context, preflight)
+  const { decision } = decided
+  const probes = probeNames(
+    new Date(),
+    context.run.runId,
+    context.run.runAttempt,
+    randomBytes(3).toString('hex')
+  )
+  const result: LinkedServiceResult = { name, testThrough: name, probes }
+  const found = describeDecision(name, decision)
+  const path = writePath(decision, { ...conditions, mode: ledger.mode })
+  if (path === 'none' || decision.kind === 'same') {
+    ledger.output('linked-service-id', decided.observed?.id ?? id)
+    return { value: result, found, done: 'nothing to change' }
+  }
+  if (path === 'plan') {
     ledger.change({
       action: planned[decision.kind],
       resource: 'linked-service',
       id,
-      fields,
-      reason
+      ...details(decision)
     })
+    return { value: result, found, done: `would ${planned[decision.kind]}${fieldList(decision)}` }
+  }
+  if (path === 'direct') {
+    const acted = await writeLinkedService(context, preflight, decided)
+    const why = untestedReason({ ...conditions, mode: ledger.mode })
     return {
-      value: { name },
+      value: result,
       found,
-      done: `would ${planned[decision.kind]}${fields ? ` (${fields.join(', ')})` : ''}`
+      done:
+        acted.kind === 'same'
+          ? 'nothing to change (someone else wrote the same meanwhile)'
+          : `${applied[acted.kind]}${fieldList(acted)}; not tested (${why})`
     }
   }
-  const written = await describeFailure(
-    'write the linked service',
-    id,
+  trackProbe(context.state, 'linkedServices', probes.linkedService)
+  await describeFailure(
+    'create the temporary linked service',
+    probes.linkedService,
     'Microsoft.DataFactory/factories/linkedservices/write',
     () =>
       clients.dataFactory.linkedServices.createOrUpdate(
         resourceGroup,
         factory,
-        name,
-        { properties: desired as unknown as LinkedServiceUnion },
+        probes.linkedService,
+        {
+          properties: {
+            ...decided.desired,
+            description: `Temporary copy of the new definition of ${name}, made by adf-pg-private-link to test it; deleted after the run.`
+          } as unknown as LinkedServiceUnion
+        },
         requestOptions(context)
       )
   )
-  ledger.change({
-    action: applied[decision.kind],
-    resource: 'linked-service',
-    id: written.id ?? id,
-    fields,
-    reason
-  })
-  ledger.output('linked-service-id', written.id ?? id)
   return {
-    value: { name },
+    value: {
+      ...result,
+      testThrough: probes.linkedService,
+      staged: { existed: decision.kind !== 'create', decided }
+    },
     found,
-    done: `${applied[decision.kind]}${fields ? ` (${fields.join(', ')})` : ''}`
+    done: `${planned[decision.kind]}${fieldList(decision)} staged as '${probes.linkedService}'; written once the connection test passes`
+  }
+}
+
+/** After the connection test passed through the staged copy: writes the real linked service. */
+export async function writeTestedLinkedService(
+  context: StepContext,
+  preflight: PreflightFacts,
+  linkedService: LinkedServiceResult & { staged: StagedLinkedService }
+): Promise<StepOutcome<void>> {
+  const acted = await writeLinkedService(context, preflight, linkedService.staged.decided)
+  const found = `the connection test passed through '${linkedService.testThrough}'`
+  return {
+    value: undefined,
+    found,
+    done:
+      acted.kind === 'same'
+        ? 'nothing to change (someone else wrote the same meanwhile)'
+        : `${applied[acted.kind]}${fieldList(acted)}`
   }
 }
