@@ -75,18 +75,20 @@ describe('failures', () => {
       expect(run.summary).toMatch(/^\| ❌ Connection test \|/m)
       expect(run.outputs['connection-test']).toBe('failed')
       expect(run.outputs['connection-test-run-id']).toMatch(/^[0-9a-f-]{36}$/)
-      // Everything before the test stands; the temporary pipeline and dataset are removed.
+      // The untested linked service is never written; its staged copy, dataset and pipeline are removed.
+      expect(run.errors[0]).toContain('no linked service was created')
       const factory = factoryState(session.state())
-      expect(factory.linkedservices.map((ls) => ls.name)).toEqual([ids.defaultLinkedServiceName])
+      expect(factory.linkedservices).toEqual([])
       expect(factory.pipelines).toEqual([])
       expect(factory.datasets).toEqual([])
       const created = run.requests.filter(
-        (entry) => entry.method === 'PUT' && /\/(pipelines|datasets)\//.test(entry.path)
+        (entry) =>
+          entry.method === 'PUT' && /\/(pipelines|datasets|linkedservices)\//.test(entry.path)
       )
       const removed = run.requests.filter(
         (entry) => entry.method === 'DELETE' && entry.status < 300
       )
-      expect(created).toHaveLength(2)
+      expect(created).toHaveLength(3)
       expect(removed.map((entry) => entry.path).sort()).toEqual(
         created.map((entry) => entry.path).sort()
       )

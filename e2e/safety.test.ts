@@ -1,6 +1,9 @@
 // Issue 8, "never break a working connection": apply proves a new linked service definition before
 // it replaces the one that works, and no connection-test object outlives its run (post step, sweep).
+import { DataFactoryManagementClient } from '@azure/arm-datafactory'
 import { describe, expect, test } from '@jest/globals'
+import { randomBytes } from 'node:crypto'
+import type { RunningEmulator } from '../emulator/index.js'
 import { runAction, runPostStep, type ActionResult, type ActionRun } from '../runner/index.js'
 import {
   canaries,
@@ -10,6 +13,7 @@ import {
   scenarioTimeoutMs,
   useEmulator,
   type E2eSession,
+  sleep,
   type EmulatorState
 } from './harness.js'
 
@@ -60,8 +64,44 @@ function probeStamp(time: Date): string {
     .replace(/\.\d{3}/, '')
 }
 
+/** Holds the action's first look at its connection test run for `delayMs`. */
+function holdFirstRunLook(session: E2eSession, delayMs: number): void {
+  session.emulator.admin.injectFault({
+    kind: 'delay',
+    path: '/pipelineruns/[^/]+$',
+    method: 'GET',
+    count: 1,
+    delayMs
+  })
+}
+
+/** A colleague's edit of the linked service (its description), through Resource Manager. */
+async function colleagueEdits(emulator: RunningEmulator, state: EmulatorState): Promise<void> {
+  const clientId = emulator.principals[0].clientId
+  const client = new DataFactoryManagementClient(
+    {
+      getToken: async () => ({
+        token: await emulator.admin.issueAccessToken(clientId),
+        expiresOnTimestamp: Date.now() + 600_000
+      })
+    },
+    ids.subscriptionId,
+    { endpoint: emulator.url, tlsOptions: { ca: emulator.caPem } }
+  )
+  const current = linkedService(state)
+  if (!current) throw new Error('No linked service to edit')
+  await client.linkedServices.createOrUpdate(ids.resourceGroup, ids.factoryName, current.name, {
+    properties: { ...current.properties, description: 'Edited by a colleague' } as never
+  })
+}
+
+/** A second PostgreSQL role, so a changed username and password still pass the test. */
+const otherRole = { name: 'adfreader', password: `Other-${randomBytes(9).toString('hex')}` }
+
 describe('never break a working connection', () => {
-  const session = useEmulator(e2eScenario())
+  const session = useEmulator(
+    e2eScenario((scenario) => void scenario.servers[0].roles.push(otherRole))
+  )
 
   test(
     '8.1 a re-run with a wrong password or a user@server username keeps the working linked service unchanged',
@@ -151,14 +191,8 @@ describe('never break a working connection', () => {
     '8.6 a run killed after creating its probe objects leaves none once its post step ran',
     async () => {
       await session.reset()
-      // Hold the first look at the run, so the kill lands after the probe objects exist.
-      session.emulator.admin.injectFault({
-        kind: 'delay',
-        path: '/pipelineruns/[^/]+$',
-        method: 'GET',
-        count: 1,
-        delayMs: 30_000
-      })
+      // So the kill lands after the probe objects exist.
+      holdFirstRunLook(session, 30_000)
       const { run, result } = await runMain(session, {}, { killAfterMs: 15_000 })
       session.emulator.admin.clearFaults()
       expect(result.signal).toBe('SIGKILL')
@@ -169,6 +203,47 @@ describe('never break a working connection', () => {
 
       const post = await runPostStep(run, result)
       expect(post.exitCode).toBe(0)
+      expect(probeObjects(session.state())).toEqual([])
+    },
+    scenarioTimeoutMs * 2
+  )
+
+  test(
+    '8.1 a change someone makes while the new definition is tested is read again, not overwritten unseen',
+    async () => {
+      await session.reset()
+      expect((await session.run()).exitCode).toBe(0)
+      // So the colleague's edit lands before the swap.
+      holdFirstRunLook(session, 3_000)
+      const run = await session.run(
+        { username: otherRole.name, password: otherRole.password },
+        {
+          meanwhile: async (emulator) => {
+            const deadline = Date.now() + 20_000
+            while (probeObjects(emulator.admin.snapshot() as EmulatorState).length < 3) {
+              if (Date.now() > deadline) throw new Error('The staged linked service never appeared')
+              await sleep(50)
+            }
+            await colleagueEdits(emulator, emulator.admin.snapshot() as EmulatorState)
+          }
+        }
+      )
+      expect(run.exitCode).toBe(0)
+      const writes = run.requests
+        .filter(
+          (entry) =>
+            entry.method === 'PUT' &&
+            entry.path.endsWith(`/linkedservices/${ids.defaultLinkedServiceName}`)
+        )
+        .map((entry) => entry.status)
+      // The colleague's write; ours with the etag read before the test, refused; ours after re-reading.
+      expect(writes).toEqual([200, 412, 200])
+      const written = linkedService(session.state())
+      expect(written?.properties.description).toBe('Edited by a colleague')
+      expect(written?.properties.typeProperties?.username).toBe(otherRole.name)
+      expect(run.changes).toEqual([
+        expect.objectContaining({ action: 'updated', resource: 'linked-service' })
+      ])
       expect(probeObjects(session.state())).toEqual([])
     },
     scenarioTimeoutMs * 2

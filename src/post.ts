@@ -41,7 +41,7 @@ export async function runPost(io: ActionIO): Promise<void> {
     const names = [...(probes.linkedServices ?? []), ...probes.datasets, ...probes.pipelines]
     io.log.warning(
       io.secrets.redact(
-        `Could not remove the connection test's temporary objects (${String(error instanceof Error ? error.message : error)}). Delete them by hand in the factory: ${names.join(', ')}.`
+        `Could not remove the connection test's temporary objects (${String(error instanceof Error ? error.message : error)}). Delete them by hand in factory '${io.inputs.get('factory-name')}': ${names.join(', ')}.`
       )
     )
   }

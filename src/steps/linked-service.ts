@@ -483,7 +483,7 @@ export async function ensureLinkedService(
       staged: { existed: decision.kind !== 'create', decided }
     },
     found,
-    done: `${planned[decision.kind]}${fieldList(decision)} staged as '${probes.linkedService}'; written once the connection test passes`
+    done: `to ${planned[decision.kind]}${fieldList(decision)}: staged as temporary '${probes.linkedService}'; written only after the connection test passes`
   }
 }
 

@@ -2,7 +2,7 @@
 // runner state that lists them for the post step, their removal, and the sweep of old leftovers.
 import { listAll } from '../azure.js'
 import { formatDuration } from '../duration.js'
-import { describeFailure } from '../errors.js'
+import { CancelledError, describeFailure } from '../errors.js'
 import type { StateStore } from '../io.js'
 import type { StepOutcome } from '../report.js'
 import { cleanupOptions, requestOptions, type StepContext } from './context.js'
@@ -175,22 +175,21 @@ async function bestEffort(
   }
 }
 
-/**
- * Removes the probes earlier runs left behind (killed, or their deletes failed) that are older
- * than the step's `timeout` input. Listing needs the factory's datasets/read, pipelines/read and
- * linkedservices/read, which apply needs anyway.
- */
-export async function sweepStaleProbes(context: StepContext): Promise<StepOutcome<void>> {
+/** The probes of the factory older than the step's `timeout`, by kind (three list calls). */
+async function listStaleProbes(context: StepContext): Promise<Required<ProbeSet>> {
   const { settings } = context
   const { resourceGroup, name: factory } = settings.factory
   const client = context.clients.dataFactory
-  const list = async (
+  const options = requestOptions(context)
+  const stale = async (
     what: string,
-    permission: string,
     call: () => AsyncIterable<{ name?: string }>
   ): Promise<string[]> => {
-    const items = await describeFailure(`list the ${what}`, factory, permission, () =>
-      listAll(call())
+    const items = await describeFailure(
+      `list the ${what}`,
+      factory,
+      `Microsoft.DataFactory/factories/${what.replace(' ', '')}/read`,
+      () => listAll(call())
     )
     return staleProbes(
       items.map((item) => item.name ?? ''),
@@ -198,22 +197,36 @@ export async function sweepStaleProbes(context: StepContext): Promise<StepOutcom
       settings.timeoutMs
     )
   }
-  const options = requestOptions(context)
-  const stale: Required<ProbeSet> = {
-    pipelines: await list('pipelines', 'Microsoft.DataFactory/factories/pipelines/read', () =>
+  return {
+    pipelines: await stale('pipelines', () =>
       client.pipelines.listByFactory(resourceGroup, factory, options)
     ),
-    datasets: await list('datasets', 'Microsoft.DataFactory/factories/datasets/read', () =>
+    datasets: await stale('datasets', () =>
       client.datasets.listByFactory(resourceGroup, factory, options)
     ),
-    linkedServices: await list(
-      'linked services',
-      'Microsoft.DataFactory/factories/linkedservices/read',
-      () => client.linkedServices.listByFactory(resourceGroup, factory, options)
+    linkedServices: await stale('linked services', () =>
+      client.linkedServices.listByFactory(resourceGroup, factory, options)
     )
   }
+}
+
+/**
+ * Removes the probes earlier runs left behind (killed, or their deletes failed) that are older
+ * than the step's `timeout` input: a younger one may belong to a run still going. Best effort:
+ * a failure to list or delete only warns (the connection test does not depend on it).
+ */
+export async function sweepStaleProbes(context: StepContext): Promise<StepOutcome<void>> {
+  const age = `older than timeout (${formatDuration(context.settings.timeoutMs)})`
+  let stale: Required<ProbeSet>
+  try {
+    stale = await listStaleProbes(context)
+  } catch (error) {
+    if (error instanceof CancelledError) throw error
+    const message = error instanceof Error ? error.message : String(error)
+    context.log.warning(`Could not look for connection-test leftovers: ${message}`)
+    return { value: undefined, found: 'could not list (see the warning)', done: 'skipped' }
+  }
   const count = probeCount(stale)
-  const age = `older than timeout (${formatDuration(settings.timeoutMs)})`
   if (count === 0)
     return {
       value: undefined,
