@@ -47,6 +47,12 @@ describe('run', () => {
     expect(everything).not.toContain(validInputs.password)
   })
 
+  it('marks the runner state so the same entry runs as the post step', async () => {
+    const io = fakeIO({ ...validInputs, 'factory-name': 'x' })
+    await run(io)
+    expect(io.written.state).toEqual({ isPost: 'true' })
+  })
+
   it('titles the summary with the requested mode even when other inputs are invalid', async () => {
     const io = fakeIO({ ...validInputs, mode: 'plan', 'factory-name': 'x' })
     await run(io)

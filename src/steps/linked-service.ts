@@ -302,7 +302,8 @@ function passwordOf(settings: Settings): string | undefined {
   return credential.kind === 'password' ? credential.password : undefined
 }
 
-interface Decided {
+/** What was read, what apply would write, and the decision between them. */
+export interface Decided {
   observed?: ObservedLinkedService
   desired: Json
   decision: LinkedServiceDecision
