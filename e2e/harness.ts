@@ -140,8 +140,10 @@ export function connectionFrom(
 // ---- The request log ----
 
 const writeMethods = new Set(['PUT', 'POST', 'PATCH', 'DELETE'])
-// The connection test's own traffic: its temporary dataset and pipeline, the run and its activity query.
-const connectionTestPath = /\/(datasets|pipelines)\/[^/]+$|\/createRun$|\/queryActivityruns$/i
+// The connection test's own traffic: its temporary linked service, dataset and pipeline, the run and
+// its activity query.
+const connectionTestPath =
+  /\/(datasets|pipelines)\/[^/]+$|\/linkedservices\/adf-pg-private-link-probe-[^/]+$|\/createRun$|\/queryActivityruns$/i
 
 /** Writes to Resource Manager (sign-in token requests are not writes to Azure). */
 export function armWrites(requests: RequestLogEntry[]): RequestLogEntry[] {

@@ -135,6 +135,24 @@ describe('never break a working connection', () => {
   )
 
   test(
+    '8.1 with test-connection false a change is written directly, and the summary says it was not tested',
+    async () => {
+      await session.reset()
+      const run = await session.run({ 'test-connection': 'false' })
+      expect(run.exitCode).toBe(0)
+      expect(run.summary).toMatch(
+        /^\| ✅ Linked service \| no linked service \| created; not tested \(test-connection is false\) \|/m
+      )
+      expect(run.summary).toMatch(
+        /^\| ✅ Connection test \| test-connection is false \| skipped \|/m
+      )
+      expect(linkedServiceNames(session.state())).toEqual([ids.defaultLinkedServiceName])
+      expect(run.requests.filter((entry) => entry.path.includes(probePrefix))).toEqual([])
+    },
+    scenarioTimeoutMs
+  )
+
+  test(
     '8.2 a mistyped database leaves no linked service named after the typo; the corrected run converges',
     async () => {
       await session.reset()
