@@ -1,5 +1,5 @@
 // `npm run demo`: the whole job against the local Azure, as a runner would run it, in under a minute.
-import { demoScenario, startEmulator } from '../emulator/index.js'
+import { demoScenario, exitIfNoPostgres, startEmulator } from '../emulator/index.js'
 import { runAction, scenarioInputs } from '../runner/index.js'
 
 /** Shows the action's stdout as a runner's log does: masks and debug lines hidden, annotations labelled. */
@@ -21,7 +21,7 @@ const scenario = demoScenario()
 console.log(
   'Starting the local Azure (Resource Manager, Entra ID, GitHub OIDC) and a real PostgreSQL…'
 )
-const emulator = await startEmulator({ scenario, postgres: true })
+const emulator = await startEmulator({ scenario, postgres: true }).catch(exitIfNoPostgres)
 let exitCode: number
 try {
   console.log(`Local Azure at ${emulator.url}; running dist/index.js as a GitHub runner would.\n`)

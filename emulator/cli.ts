@@ -1,11 +1,11 @@
 // `npm run emulator`: the demo scenario's local Azure with a real PostgreSQL, until Ctrl-C.
-import { demoScenario, startEmulator } from './index.js'
+import { demoScenario, exitIfNoPostgres, startEmulator } from './index.js'
 
 const scenario = demoScenario()
 const factory = scenario.factories[0]
 const server = scenario.servers[0]
 const principal = scenario.principals[0]
-const emulator = await startEmulator({ scenario, postgres: true })
+const emulator = await startEmulator({ scenario, postgres: true }).catch(exitIfNoPostgres)
 
 const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`
 const variables: Record<string, string> = {
