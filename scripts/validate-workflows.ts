@@ -3,7 +3,11 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { NoOperationTraceWriter, convertWorkflowTemplate, parseWorkflow } from '@actions/workflow-parser'
+import {
+  NoOperationTraceWriter,
+  convertWorkflowTemplate,
+  parseWorkflow
+} from '@actions/workflow-parser'
 import { parseAction } from '@actions/workflow-parser/actions/action-parser'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
