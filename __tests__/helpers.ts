@@ -44,6 +44,7 @@ export function fakeIO(inputs: Record<string, string>): FakeIO {
       runUrl: 'https://github.com/octo/repo/actions/runs/42'
     },
     idToken: async () => 'token',
-    fail: (message) => void (written.failed = message)
+    fail: (message) => void (written.failed = message),
+    pullRequestComments: () => undefined
   }
 }
