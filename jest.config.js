@@ -11,6 +11,8 @@ const common = {
 }
 
 export default {
+  // The default reporter, then one line per skipped test and how to run it.
+  reporters: ['default', '<rootDir>/scripts/skipped-tests-reporter.js'],
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/__tests__/**/*.test.ts'] },
     {

@@ -58,6 +58,7 @@ export function fakeIO(
       get: (name) => written.state[name] ?? ''
     },
     idToken: async () => 'token',
-    fail: (message) => void (written.failed = message)
+    fail: (message) => void (written.failed = message),
+    pullRequestComments: () => undefined
   }
 }

@@ -38,7 +38,7 @@ const azureCliTimeoutMs = 90_000
 
 describe('adoption', () => {
   ;(azInstalled ? test : test.skip)(
-    '12 an endpoint created earlier with `az resource create --id …` is adopted, not duplicated',
+    '12 an endpoint created earlier with `az resource create --id …` is adopted, not duplicated (needs the Azure CLI)',
     async () => {
       const configDir = await mkdtemp(path.join(os.tmpdir(), 'adf-pg-e2e-az-'))
       try {

@@ -182,6 +182,8 @@ export interface RunOptions {
   env?: Record<string, string>
   /** Another Node.js binary than the runner's Node 24. */
   node?: string
+  /** The job's GITHUB_TOKEN (the default of the `github-token` input). */
+  jobToken?: string
   /** Runs alongside the action (a DBA approving, say); awaited before the run is returned. */
   meanwhile?: (emulator: RunningEmulator) => Promise<void>
 }
@@ -258,6 +260,7 @@ export function useEmulator(scenario: Scenario): E2eSession {
           entry: process.env.E2E_ACTION_ENTRY || undefined,
           inputs,
           node: options.node,
+          jobToken: options.jobToken,
           env: { ...azure.env, ...options.env },
           killAfterMs: scenarioTimeoutMs - 5_000
         }),

@@ -33,6 +33,8 @@ export interface ActionRun {
   killAfterMs?: number
   /** Send SIGINT after this long, as a runner does when a workflow is cancelled. */
   cancelAfterMs?: number
+  /** The job's GITHUB_TOKEN, for inputs whose default is `${{ github.token }}`. */
+  jobToken?: string
   /** Called with each chunk of stdout as it arrives. */
   onStdout?: (chunk: string) => void
   /** State saved by an earlier phase, passed as STATE_<name> (what a runner does for `post:`). */
@@ -122,14 +124,22 @@ function runnerEnvironment(dir: string): Record<string, string> {
   }
 }
 
-/** The defaults action.yml declares: a runner passes them as INPUT_* for every input not given. */
-async function declaredDefaults(): Promise<Record<string, string>> {
+/** The one expression action.yml defaults use; a runner evaluates it to the job's token. */
+const githubTokenExpression = /^\$\{\{\s*github\.token\s*\}\}$/
+
+/**
+ * The defaults action.yml declares: a runner passes them as INPUT_* for every input not given, with
+ * `${{ github.token }}` evaluated (to `jobToken`, empty when the test gives none).
+ */
+async function declaredDefaults(jobToken = ''): Promise<Record<string, string>> {
   const metadata = parse(await readFile(path.join(repositoryRoot, 'action.yml'), 'utf8')) as {
     inputs: Record<string, { default?: string }>
   }
   return Object.fromEntries(
     Object.entries(metadata.inputs).flatMap(([name, input]) =>
-      input.default === undefined ? [] : [[name, String(input.default)]]
+      input.default === undefined
+        ? []
+        : [[name, String(input.default).replace(githubTokenExpression, jobToken)]]
     )
   )
 }
@@ -145,7 +155,7 @@ export async function runAction(run: ActionRun): Promise<ActionResult> {
       )
     )
     const inputEnv = Object.fromEntries(
-      Object.entries({ ...(await declaredDefaults()), ...run.inputs }).map(([name, value]) => [
+      Object.entries({ ...(await declaredDefaults(run.jobToken)), ...run.inputs }).map(([name, value]) => [
         `INPUT_${name.toUpperCase()}`,
         value
       ])

@@ -325,8 +325,10 @@ export function readSettings(reader: InputReader, secrets: SecretMasker): Settin
   const untrimmed = { trimWhitespace: false }
   const password = reader.get('password', untrimmed) || undefined
   const clientSecret = reader.get('client-secret', untrimmed) || undefined
+  const githubToken = reader.get('github-token') || undefined
   if (password) secrets.mask(password)
   if (clientSecret) secrets.mask(clientSecret)
+  if (githubToken) secrets.mask(githubToken)
 
   const parser = new InputParser(reader)
   const mode = parser.choice<Mode>('mode', modes)
@@ -430,7 +432,8 @@ export function readSettings(reader: InputReader, secrets: SecretMasker): Settin
       timeoutMs: parser.duration('test-timeout')
     },
     pollIntervalMs: parser.duration('poll-interval'),
-    timeoutMs: parser.duration('timeout')
+    timeoutMs: parser.duration('timeout'),
+    githubToken
   }
   if (parser.problems.length) throw new InputError(parser.problems)
   return settings

@@ -44,6 +44,14 @@ export interface RunContext {
   runUrl: string
 }
 
+/** The comments of the pull request this run is for, through GitHub's REST API. */
+export interface PullRequestComments {
+  number: number
+  list(): Promise<{ id: number; body?: string }[]>
+  create(body: string): Promise<void>
+  update(id: number, body: string): Promise<void>
+}
+
 export interface ActionIO {
   inputs: InputReader
   outputs: OutputWriter
@@ -55,6 +63,8 @@ export interface ActionIO {
   /** A fresh GitHub OIDC token for the audience (asked anew on every call). */
   idToken(audience: string): Promise<string>
   fail(message: string): void
+  /** The comments of the run's pull request (pull_request events), undefined for other events. */
+  pullRequestComments(token: string): PullRequestComments | undefined
 }
 
 /** A SecretMasker that also keeps the values, so files the runner writes verbatim can be redacted. */
@@ -106,6 +116,25 @@ function runnerState(): StateStore {
   }
 }
 
+function pullRequestComments(token: string): PullRequestComments | undefined {
+  const number = github.context.payload.pull_request?.number
+  if (number === undefined) return undefined
+  // GITHUB_API_URL decides where it goes (GitHub Enterprise Server too).
+  const octokit = github.getOctokit(token)
+  const { owner, repo } = github.context.repo
+  const issue = { owner, repo, issue_number: number }
+  return {
+    number,
+    list: () => octokit.paginate(octokit.rest.issues.listComments, { ...issue, per_page: 100 }),
+    async create(body) {
+      await octokit.rest.issues.createComment({ ...issue, body })
+    },
+    async update(id, body) {
+      await octokit.rest.issues.updateComment({ owner, repo, comment_id: id, body })
+    }
+  }
+}
+
 export function createActionIO(): ActionIO {
   const secrets = createSecretMasker(core.setSecret)
   return {
@@ -126,6 +155,7 @@ export function createActionIO(): ActionIO {
       secrets.mask(token) // so the summary file, which the runner does not mask, never shows it
       return token
     },
-    fail: core.setFailed
+    fail: core.setFailed,
+    pullRequestComments
   }
 }

@@ -10,8 +10,9 @@ import {
 import { formatDuration } from './duration.js'
 import { ActionError, CancelledError } from './errors.js'
 import { readMode, readSettings } from './inputs.js'
+import { createActionIO, type ActionIO, type PullRequestComments } from './io.js'
+import { planCommentMarker, publishPlanComment } from './plan-comment.js'
 import type { Settings } from './settings.js'
-import { createActionIO, type ActionIO } from './io.js'
 import { RunReport, type StepOutcome } from './report.js'
 import { ensureApproval } from './steps/approval.js'
 import { testConnection } from './steps/connection-test.js'
@@ -87,8 +88,14 @@ export async function run(io: ActionIO = createActionIO()): Promise<void> {
   const stopListening = abortOnSignals(controller, io)
   const report = new RunReport(readMode(io.inputs))
   io.state.save('isPost', 'true') // the same entry then runs as the post step (see post.ts)
+  let planComment: { comments: PullRequestComments; marker: string } | undefined
   try {
     const settings = readSettings(io.inputs, io.secrets)
+    const comments =
+      settings.mode === 'plan' && settings.githubToken
+        ? io.pullRequestComments(settings.githubToken)
+        : undefined
+    if (comments) planComment = { comments, marker: planCommentMarker(settings) }
     const clients = signIn(settings, io)
     // One signal for every wait and SDK call: the runner's cancel or the `timeout` input.
     const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(settings.timeoutMs)])
@@ -121,6 +128,10 @@ export async function run(io: ActionIO = createActionIO()): Promise<void> {
     await report.publish(io.outputs, io.summary, io.secrets).catch((error: unknown) => {
       io.log.warning(`Could not write the outputs or the job summary: ${String(error)}`)
     })
+    if (planComment) {
+      const markdown = io.secrets.redact(report.summaryMarkdown())
+      await publishPlanComment(planComment.comments, planComment.marker, markdown, io.log)
+    }
   }
   const failure = report.failed
   if (failure)

@@ -84,4 +84,6 @@ export interface Settings {
   connectionTest: { enabled: boolean; query: string; timeoutMs: number }
   pollIntervalMs: number
   timeoutMs: number
+  /** For the plan comment on a pull request; undefined = no comment. */
+  githubToken?: string
 }

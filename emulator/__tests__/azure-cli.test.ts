@@ -46,7 +46,7 @@ describeWithAzureCli('Azure CLI against the emulator', () => {
     if (configDir) await rm(configDir, { recursive: true, force: true })
   })
 
-  it('creates the managed private endpoint with `az resource create --id`', async () => {
+  it('creates the managed private endpoint with `az resource create --id` (needs the Azure CLI)', async () => {
     const env = await azureCliLogin(emulator, configDir)
     const { subscriptionId, resourceGroup, factoryName, serverName } = basicIds
     const serverId = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${serverName}`

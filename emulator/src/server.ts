@@ -26,6 +26,7 @@ import { createIdentity, type Identity } from './identity.js'
 import type { PostgresCluster, PostgresClusterOptions } from './postgres-cluster.js'
 import { serverFqdn, serverResourceId } from './postgres-flexible.js'
 import type { ProviderAdmin, ProviderContext } from './providers.js'
+import { createGitHubApi, githubApiPath, type GitHubApi } from './github-api.js'
 import { authorizationFailed, authorizationScope, isAuthorized, roleDefinitionOf } from './rbac.js'
 import { Router } from './router.js'
 import {
@@ -62,6 +63,8 @@ export interface RunningEmulator {
   /** What a client process needs: NODE_EXTRA_CA_CERTS and the runner's OIDC request variables. */
   env: Record<string, string>
   principals: PrincipalSeed[]
+  /** GitHub's issue-comment API (GITHUB_API_URL = apiUrl) with a writing and a read-only job token. */
+  github: Omit<GitHubApi, 'routes'> & { apiUrl: string }
   delays: Delays
   /** Where each server's real PostgreSQL listens, by server resource id (empty without postgres). */
   postgres: Record<string, PostgresAddress>
@@ -286,6 +289,7 @@ export async function launchEmulator(
     let live = structuredClone(seed)
     const router = new Router()
     const identity = await createIdentity({ baseUrl: url, scenario: () => live, delays })
+    const githubApi = createGitHubApi()
     const arm = createArmPlatform({ baseUrl: url, scenario: () => live, router })
     const faults = new FaultInjector()
     const requestLog = new RequestLog()
@@ -326,6 +330,7 @@ export async function launchEmulator(
       providers = created.admin
       router.replace([
         ...identity.routes,
+        ...githubApi.routes,
         ...arm.routes,
         ...created.routes,
         ...adminRoutes(admin, info)
@@ -457,6 +462,12 @@ export async function launchEmulator(
         ACTIONS_ID_TOKEN_REQUEST_TOKEN: identity.githubTokenRequestToken
       },
       principals: seed.principals,
+      github: {
+        apiUrl: `${url}${githubApiPath}`,
+        writeToken: githubApi.writeToken,
+        readOnlyToken: githubApi.readOnlyToken,
+        comments: githubApi.comments
+      },
       delays,
       postgres,
       admin,
