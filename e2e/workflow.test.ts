@@ -28,7 +28,7 @@ const action = parse(
 ) as ActionMetadata
 const workflow = readReusableWorkflow()
 /** Action inputs that are secrets: declared as the workflow's `secrets:`, never as inputs. */
-const secretInputs = ['password', 'client-secret']
+const secretInputs = ['password', 'client-secret', 'github-token']
 /** GitHub's limit on a workflow_dispatch form. */
 const dispatchInputLimit = 25
 

@@ -325,9 +325,9 @@ export function readSettings(reader: InputReader, secrets: SecretMasker): Settin
   const untrimmed = { trimWhitespace: false }
   const password = reader.get('password', untrimmed) || undefined
   const clientSecret = reader.get('client-secret', untrimmed) || undefined
-  const githubToken = reader.get('github-token') || undefined
   if (password) secrets.mask(password)
   if (clientSecret) secrets.mask(clientSecret)
+  const githubToken = reader.get('github-token') || undefined
   if (githubToken) secrets.mask(githubToken)
 
   const parser = new InputParser(reader)
