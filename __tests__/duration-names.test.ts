@@ -45,7 +45,7 @@ describe('names', () => {
 
   it('applies the server rule', () => {
     expect(nameProblem('server', 'pg-demo')).toBeUndefined()
-    expect(nameProblem('server', 'PG')).toMatch(/3–63/)
+    expect(nameProblem('server', 'pg')).toMatch(/3–63 characters long \(it has 2\)/)
     expect(nameProblem('server', 'Upper-case')).toMatch(/lowercase/)
   })
 

@@ -6,6 +6,11 @@ import { inputDefaults, readSettings } from '../src/inputs.js'
 import { createSecretMasker } from '../src/io.js'
 import { reader, validInputs } from './helpers.js'
 
+const signInIds = {
+  'client-id': '3c8d2e1f-6a5b-4f7e-9d0c-8b1a2f3e4d5c',
+  'tenant-id': '5f1c7e2a-3b4d-4c6e-8f90-1a2b3c4d5e6f'
+}
+
 function parse(overrides: Record<string, string> = {}, masked: string[] = []) {
   const values = { ...validInputs, ...overrides }
   return readSettings(
@@ -59,10 +64,7 @@ describe('readSettings', () => {
     const calls: string[] = []
     const masker = createSecretMasker((secret) => calls.push(`mask:${secret}`))
     readSettings(
-      reader(
-        { ...validInputs, 'client-secret': 'cs-value', 'client-id': 'c', 'tenant-id': 't' },
-        calls
-      ),
+      reader({ ...validInputs, 'client-secret': 'cs-value', ...signInIds }, calls),
       masker
     )
     const firstOther = calls.findIndex(
@@ -92,9 +94,11 @@ describe('readSettings', () => {
   it('lists every problem at once, naming the input and the rule', () => {
     const found = problems({ 'subscription-id': 'nope', 'factory-name': 'bad_name', port: '70000' })
     expect(found).toHaveLength(3)
-    expect(found[0]).toMatch(/'subscription-id' \('nope'\) must be 36–36 characters/)
-    expect(found[1]).toMatch(/'factory-name' \('bad_name'\) must match .*single '-'/)
-    expect(found[2]).toMatch(/'port' is '70000'; expected a whole number from 1 to 65535/)
+    expect(found[0]).toBe(
+      "'subscription-id' is 'nope': must be a GUID such as 00000000-0000-0000-0000-000000000000."
+    )
+    expect(found[1]).toMatch(/'factory-name' is 'bad_name': must be .*single '-'/)
+    expect(found[2]).toMatch(/'port' is '70000': must be a whole number from 1 to 65535/)
   })
 
   it.each([
@@ -126,7 +130,7 @@ describe('readSettings', () => {
 
   it('rejects endpoint names outside the Data Factory rule', () => {
     expect(problems({ 'endpoint-name': '-bad' })[0]).toMatch(
-      /'endpoint-name' \('-bad'\) must match/
+      /'endpoint-name' is '-bad': must be letters, digits/
     )
     expect(problems({ 'endpoint-name': 'a'.repeat(81) })[0]).toMatch(/1–80 characters/)
   })
@@ -151,7 +155,7 @@ describe('readSettings', () => {
         'server-name': '',
         'server-id': '/subscriptions/x/resourceGroups/y/providers/Microsoft.Sql/servers/z'
       })[0]
-    ).toMatch(/'server-id' .* is not a flexible server id/)
+    ).toMatch(/'server-id' is .*: must be a flexible server id/)
     expect(
       problems({
         'server-id':
@@ -191,21 +195,21 @@ describe('readSettings', () => {
     const sp = {
       'linked-service-auth': 'service-principal',
       password: '',
-      'tenant-id': 'tenant',
-      'service-principal-id': 'app-id',
+      'tenant-id': 'contoso.onmicrosoft.com',
+      'service-principal-id': signInIds['client-id'],
       'password-key-vault-linked-service': 'kv',
       'service-principal-key-secret-name': 'sp-key'
     }
     expect(parse(sp).linkedService.credential).toEqual({
       kind: 'service-principal',
-      servicePrincipalId: 'app-id',
-      tenantId: 'tenant',
+      servicePrincipalId: signInIds['client-id'],
+      tenantId: 'contoso.onmicrosoft.com',
       key: { store: 'kv', secretName: 'sp-key', secretVersion: undefined }
     })
     expect(problems({ ...sp, 'service-principal-id': '' })[0]).toMatch(
       /'service-principal-id' is missing/
     )
-    expect(problems({ 'service-principal-id': 'app' })[0]).toMatch(
+    expect(problems({ 'service-principal-id': signInIds['client-id'] })[0]).toMatch(
       /only used with linked-service-auth 'service-principal'/
     )
   })
@@ -225,7 +229,7 @@ describe('readSettings', () => {
     expect(problems({ 'client-secret': 's' })[0]).toMatch(
       /'client-id' is missing: client-secret is given/
     )
-    expect(problems({ auth: 'password' })[0]).toMatch(/'auth' is 'password'; allowed: auto, oidc/)
+    expect(problems({ auth: 'password' })[0]).toMatch(/'auth' is 'password': allowed: auto, oidc/)
   })
 
   it('derives cloud endpoints and audience from environment, with overrides', () => {
@@ -249,7 +253,7 @@ describe('readSettings', () => {
       oidcAudience: 'aud'
     })
     expect(problems({ 'resource-manager-endpoint': 'http://plain' })[0]).toMatch(
-      /expected an https:\/\/ URL/
+      /must be an https:\/\/ URL; use 'https:\/\/plain'/
     )
   })
 
@@ -262,10 +266,10 @@ describe('readSettings', () => {
       timeoutMs: 3_600_000
     })
     expect(problems({ 'poll-interval': 'soon' })[0]).toMatch(
-      /'poll-interval' is 'soon'; expected a duration/
+      /'poll-interval' is 'soon': must be a duration/
     )
     expect(problems({ 'test-connection': 'yes' })[0]).toMatch(
-      /'test-connection' is 'yes'; allowed: true, false/
+      /'test-connection' is 'yes': allowed: true or false/
     )
   })
 })
