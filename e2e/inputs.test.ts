@@ -78,7 +78,7 @@ describe('invalid inputs', () => {
       expect(error).toContain(`'authority-host'`)
       // The value is shown escaped, and the fix is named.
       expect(error).toContain('\\n::warning::injected')
-      expect(error).toMatch(/control character/)
+      expect(error).toMatch(/contains '\\n', a line break: remove it/)
       expect(error).not.toContain('\n::')
     },
     scenarioTimeoutMs

@@ -122,7 +122,8 @@ class InputParser {
   choice<T extends string>(name: string, allowed: readonly T[]): T {
     const value = this.text(name)
     const match = allowed.find((candidate) => candidate.toLowerCase() === value.toLowerCase())
-    if (!match) this.refuse(name, value, `allowed: ${allowed.join(', ')}`)
+    if (!match)
+      this.refuse(name, value, characterProblem(value) ?? `allowed: ${allowed.join(', ')}`)
     return match ?? allowed[0]
   }
 
@@ -133,7 +134,8 @@ class InputParser {
       this.refuse(
         name,
         value,
-        'allowed: true or false (also True, TRUE, False, FALSE, as GitHub reads booleans)'
+        characterProblem(value) ??
+          'allowed: true or false (also True, TRUE, False, FALSE, as GitHub reads booleans)'
       )
     }
     return parsed ?? false
@@ -150,7 +152,11 @@ class InputParser {
     const value = this.text(name)
     const number = Number(value)
     if (!/^\d+$/.test(value) || number < min || number > max) {
-      this.refuse(name, value, `must be a whole number from ${min} to ${max}`)
+      this.refuse(
+        name,
+        value,
+        characterProblem(value) ?? `must be a whole number from ${min} to ${max}`
+      )
     }
     return number
   }

@@ -71,7 +71,7 @@ const dataFactoryEntity: NameRule = {
   maxLength: 260,
   unicode: true,
   description:
-    "a name that starts with a letter, digit or '_' and has none of < > * # . % & : \\ + ? /"
+    "a name that starts with an ASCII letter, digit or '_' and has none of < > * # . % & : \\ + ? /"
 }
 
 const dataFactoryName = {
@@ -174,6 +174,13 @@ const nameRules = {
 
 export type NameKind = keyof typeof nameRules
 
+/** What an invisible character is, in words. */
+function characterKind(character: string): string {
+  if (/[\n\r\u0085\u2028\u2029]/.test(character)) return 'a line break'
+  if (character === '\t') return 'a tab'
+  return /\p{Cc}/u.test(character) ? 'a control character' : 'an invisible character'
+}
+
 /**
  * Why text breaks the character rules every input shares, or undefined: no control, format or
  * line-breaking character (shown escaped), and only ASCII unless `unicode` (a look-alike such as
@@ -181,8 +188,7 @@ export type NameKind = keyof typeof nameRules
  */
 export function characterProblem(value: string, unicode = false): string | undefined {
   const hidden = invisibleCharacter(value)
-  if (hidden !== undefined)
-    return `contains the control or invisible character ${quoted(hidden)}: remove it`
+  if (hidden !== undefined) return `contains ${quoted(hidden)}, ${characterKind(hidden)}: remove it`
   const foreign = unicode ? undefined : /[^\x20-\x7e]/u.exec(value)?.[0]
   if (foreign !== undefined)
     return `contains ${quoted(foreign)} (${codePoint(foreign)}), which is not ASCII (a look-alike of a Latin letter?): retype it`
