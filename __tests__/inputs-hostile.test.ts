@@ -5,40 +5,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { parse as parseYaml } from 'yaml'
-import { InputError } from '../src/errors.js'
 import { inert, quoted } from '../src/escape.js'
-import { readSettings } from '../src/inputs.js'
-import { createActionIO, createSecretMasker, type InputReader } from '../src/io.js'
+import { createActionIO } from '../src/io.js'
 import { run } from '../src/main.js'
 import type { Settings } from '../src/settings.js'
-import { validInputs } from './helpers.js'
-
-/** Reads like core.getInput: trimmed unless asked otherwise, '' when not given. */
-function coreLikeReader(values: Record<string, string>): InputReader {
-  return {
-    get(name, options) {
-      const value = values[name] ?? ''
-      return options?.trimWhitespace === false ? value : value.trim()
-    }
-  }
-}
-
-function parse(inputs: Record<string, string>, masked: string[] = []): Settings {
-  return readSettings(
-    coreLikeReader({ ...validInputs, ...inputs }),
-    createSecretMasker((secret) => masked.push(secret))
-  )
-}
-
-function problemsOf(inputs: Record<string, string>): string[] {
-  try {
-    parse(inputs)
-  } catch (error) {
-    if (error instanceof InputError) return error.problems
-    throw error
-  }
-  throw new Error(`expected an InputError for ${JSON.stringify(inputs)}`)
-}
+import { inputProblems, settingsFrom, validInputs } from './helpers.js'
 
 const actionInputs = Object.keys(
   (parseYaml(readFileSync('action.yml', 'utf8')) as { inputs: Record<string, unknown> }).inputs
@@ -352,7 +323,7 @@ describe('hostile inputs', () => {
   })
 
   it.each(invalidCases)('refuses %s = %j', (input, value, message) => {
-    const problems = problemsOf({ ...contextOf[input], [input]: value })
+    const problems = inputProblems({ ...contextOf[input], [input]: value })
     // Only the input set is reported: nothing derived from it, nothing else.
     expect(problems.filter((problem) => !problem.startsWith(`'${input}' is `))).toEqual([])
     expect(problems.length).toBeGreaterThan(0)
@@ -364,7 +335,7 @@ describe('hostile inputs', () => {
   })
 
   it.each(conflicts)('refuses %s, naming the inputs', (_, overrides, inputs) => {
-    const problems = problemsOf(overrides)
+    const problems = inputProblems(overrides)
     for (const input of inputs) expect(problems.join('\n')).toContain(`'${input}'`)
   })
 })
@@ -499,12 +470,12 @@ describe('legal inputs', () => {
       ...(input === 'client-secret' ? idsFor() : {}),
       [input]: value
     }
-    check(parse(overrides))
+    check(settingsFrom(overrides))
   })
 
   it.each(passwords)('keeps and masks the password %j', (password) => {
     const masked: string[] = []
-    const settings = parse({ password }, masked)
+    const settings = settingsFrom({ password }, masked)
     expect(settings.linkedService.credential).toEqual({ kind: 'password', password })
     expect(masked[0]).toBe(password)
     // The runner masks a multi-line secret line by line, so each line is masked too.

@@ -5,34 +5,15 @@ import {
   describeRequests,
   e2eScenario,
   ids,
+  keyVault,
   scenarioTimeoutMs,
   useEmulator,
+  withKeyVault,
   type E2eRun
 } from './harness.js'
 
-const keyVault = {
-  linkedService: 'ls-keyvault-platform',
-  baseUrl: 'https://kv-data-platform.vault.azure.net/',
-  secretName: 'pg-password'
-}
-
 // A factory with a working Key Vault linked service: a bad secret name would get as far as the probe.
-const session = useEmulator(
-  e2eScenario((scenario) => {
-    scenario.factories[0].linkedServices = {
-      [keyVault.linkedService]: {
-        properties: { type: 'AzureKeyVault', typeProperties: { baseUrl: keyVault.baseUrl } }
-      }
-    }
-    scenario.keyVaultSecrets = [
-      {
-        vaultBaseUrl: keyVault.baseUrl,
-        name: keyVault.secretName,
-        value: scenario.servers[0].roles[0].password
-      }
-    ]
-  })
-)
+const session = useEmulator(e2eScenario(withKeyVault))
 
 beforeEach(() => session.reset())
 
