@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { parse as parseYaml } from 'yaml'
-import { inert, quoted } from '../src/escape.js'
+import { inert } from '../src/escape.js'
 import { createActionIO } from '../src/io.js'
 import { run } from '../src/main.js'
 import type { Settings } from '../src/settings.js'
@@ -481,26 +481,6 @@ describe('legal inputs', () => {
     // The runner masks a multi-line secret line by line, so each line is masked too.
     for (const line of password.split('\n').filter((part) => part.trim()))
       expect(masked).toContain(line)
-  })
-})
-
-describe('quoted and inert', () => {
-  it.each([
-    ['plain', "'plain'"],
-    ['a\nb', "'a\\nb'"],
-    ['\r\n::warning::x', "'\\r\\n::warning::x'"],
-    ['\u0000\u202e\u200b\u00a0', "'\\u0000\\u202e\\u200b\\u00a0'"],
-    ["it's \\", "'it\\'s \\\\'"],
-    ['##[add-mask]x', "'##\\[add-mask]x'"],
-    ['а', "'а'"],
-    ['x'.repeat(101), `'${'x'.repeat(100)}…' (101 characters)`]
-  ])('shows %j as %s', (value, shown) => expect(quoted(value)).toBe(shown))
-
-  it('neutralises every line that would start a workflow command', () => {
-    expect(inert('ok\n::warning::x\n  ::add-mask::y\r::error::z\u2028::debug::w ##[group]')).toBe(
-      'ok\n\\::warning::x\n  \\::add-mask::y\r\\::error::z\u2028\\::debug::w ##\\[group]'
-    )
-    expect(inert('Waiting for x: Pending')).toBe('Waiting for x: Pending')
   })
 })
 
