@@ -1,4 +1,6 @@
 // Test doubles for the action's I/O interfaces.
+import { InputError } from '../src/errors.js'
+import { readSettings } from '../src/inputs.js'
 import { createSecretMasker, type ActionIO, type InputReader } from '../src/io.js'
 
 export const validInputs: Record<string, string> = {
@@ -11,13 +13,34 @@ export const validInputs: Record<string, string> = {
   password: 'Sup3r-secret!'
 }
 
+/** Reads like core.getInput: trimmed unless asked otherwise, '' when not given. */
 export function reader(values: Record<string, string>, calls: string[] = []): InputReader {
   return {
-    get(name) {
+    get(name, options) {
       calls.push(`get:${name}`)
-      return values[name] ?? ''
+      const value = values[name] ?? ''
+      return options?.trimWhitespace === false ? value : value.trim()
     }
   }
+}
+
+/** Settings from validInputs with `overrides`; masked secrets are pushed to `masked`. */
+export function settingsFrom(overrides: Record<string, string> = {}, masked: string[] = []) {
+  return readSettings(
+    reader({ ...validInputs, ...overrides }),
+    createSecretMasker((secret) => masked.push(secret))
+  )
+}
+
+/** The problems readSettings reports for validInputs with `overrides` (it must report some). */
+export function inputProblems(overrides: Record<string, string>): string[] {
+  try {
+    settingsFrom(overrides)
+  } catch (error) {
+    if (error instanceof InputError) return error.problems
+    throw error
+  }
+  throw new Error(`expected an InputError for ${JSON.stringify(overrides)}`)
 }
 
 export interface FakeIO extends ActionIO {

@@ -1,32 +1,18 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from '@jest/globals'
 import { parse as parseYaml } from 'yaml'
-import { InputError } from '../src/errors.js'
 import { inputDefaults, readSettings } from '../src/inputs.js'
 import { createSecretMasker } from '../src/io.js'
-import { reader, validInputs } from './helpers.js'
+import { inputProblems, reader, settingsFrom, validInputs } from './helpers.js'
 
-function parse(overrides: Record<string, string> = {}, masked: string[] = []) {
-  const values = { ...validInputs, ...overrides }
-  return readSettings(
-    reader(values),
-    createSecretMasker((secret) => masked.push(secret))
-  )
-}
-
-function problems(overrides: Record<string, string>): string[] {
-  try {
-    parse(overrides)
-  } catch (error) {
-    if (error instanceof InputError) return error.problems
-    throw error
-  }
-  throw new Error('expected an InputError')
+const signInIds = {
+  'client-id': '3c8d2e1f-6a5b-4f7e-9d0c-8b1a2f3e4d5c',
+  'tenant-id': '5f1c7e2a-3b4d-4c6e-8f90-1a2b3c4d5e6f'
 }
 
 describe('readSettings', () => {
   it('returns typed settings with defaults and derived names', () => {
-    const settings = parse()
+    const settings = settingsFrom()
     expect(settings.mode).toBe('apply')
     expect(settings.managedVirtualNetwork).toBe('default')
     expect(settings.integrationRuntime).toBe('AutoResolveIntegrationRuntime')
@@ -59,10 +45,7 @@ describe('readSettings', () => {
     const calls: string[] = []
     const masker = createSecretMasker((secret) => calls.push(`mask:${secret}`))
     readSettings(
-      reader(
-        { ...validInputs, 'client-secret': 'cs-value', 'client-id': 'c', 'tenant-id': 't' },
-        calls
-      ),
+      reader({ ...validInputs, 'client-secret': 'cs-value', ...signInIds }, calls),
       masker
     )
     const firstOther = calls.findIndex(
@@ -82,7 +65,7 @@ describe('readSettings', () => {
     ],
     ['a client secret without client-id and tenant-id', { 'client-secret': 'cs-Secret-value' }]
   ])('names the input but never echoes the secret for %s', (_, overrides) => {
-    const found = problems(overrides)
+    const found = inputProblems(overrides)
     const all = found.join('\n')
     expect(all).toMatch(/'password'|'client-id'/)
     expect(all).not.toContain(validInputs.password)
@@ -90,11 +73,17 @@ describe('readSettings', () => {
   })
 
   it('lists every problem at once, naming the input and the rule', () => {
-    const found = problems({ 'subscription-id': 'nope', 'factory-name': 'bad_name', port: '70000' })
+    const found = inputProblems({
+      'subscription-id': 'nope',
+      'factory-name': 'bad_name',
+      port: '70000'
+    })
     expect(found).toHaveLength(3)
-    expect(found[0]).toMatch(/'subscription-id' \('nope'\) must be 36–36 characters/)
-    expect(found[1]).toMatch(/'factory-name' \('bad_name'\) must match .*single '-'/)
-    expect(found[2]).toMatch(/'port' is '70000'; expected a whole number from 1 to 65535/)
+    expect(found[0]).toBe(
+      "'subscription-id' is 'nope': must be a GUID such as 00000000-0000-0000-0000-000000000000."
+    )
+    expect(found[1]).toMatch(/'factory-name' is 'bad_name': must be .*single '-'/)
+    expect(found[2]).toMatch(/'port' is '70000': must be a whole number from 1 to 65535/)
   })
 
   it.each([
@@ -106,13 +95,13 @@ describe('readSettings', () => {
     ['server-name', /give 'server-name' or 'server-id'/],
     ['password', /'password' is missing/]
   ])('requires %s', (name, message) => {
-    expect(problems({ [name]: '' })).toEqual(
+    expect(inputProblems({ [name]: '' })).toEqual(
       expect.arrayContaining([expect.stringMatching(message)])
     )
   })
 
   it.each(['disable', 'allow', 'prefer'])('refuses ssl-mode %s as unencrypted', (mode) => {
-    expect(problems({ 'ssl-mode': mode })[0]).toMatch(
+    expect(inputProblems({ 'ssl-mode': mode })[0]).toMatch(
       /refused: this action makes an encrypted private connection/
     )
   })
@@ -121,18 +110,18 @@ describe('readSettings', () => {
     ['verify-ca', 'verify-ca'],
     ['VERIFY-FULL', 'verify-full']
   ])('accepts ssl-mode %s', (given, expected) => {
-    expect(parse({ 'ssl-mode': given }).linkedService.sslMode).toBe(expected)
+    expect(settingsFrom({ 'ssl-mode': given }).linkedService.sslMode).toBe(expected)
   })
 
   it('rejects endpoint names outside the Data Factory rule', () => {
-    expect(problems({ 'endpoint-name': '-bad' })[0]).toMatch(
-      /'endpoint-name' \('-bad'\) must match/
+    expect(inputProblems({ 'endpoint-name': '-bad' })[0]).toMatch(
+      /'endpoint-name' is '-bad': must be letters, digits/
     )
-    expect(problems({ 'endpoint-name': 'a'.repeat(81) })[0]).toMatch(/1–80 characters/)
+    expect(inputProblems({ 'endpoint-name': 'a'.repeat(81) })[0]).toMatch(/1–80 characters/)
   })
 
   it('parses server-id, including another subscription', () => {
-    const settings = parse({
+    const settings = settingsFrom({
       'server-name': '',
       'server-id':
         '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-db/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg-other'
@@ -147,13 +136,13 @@ describe('readSettings', () => {
 
   it('refuses a server-id that is not a flexible server, and both server inputs together', () => {
     expect(
-      problems({
+      inputProblems({
         'server-name': '',
         'server-id': '/subscriptions/x/resourceGroups/y/providers/Microsoft.Sql/servers/z'
       })[0]
-    ).toMatch(/'server-id' .* is not a flexible server id/)
+    ).toMatch(/'server-id' is .*: must be a flexible server id/)
     expect(
-      problems({
+      inputProblems({
         'server-id':
           '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-db/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg-other'
       })[0]
@@ -166,78 +155,83 @@ describe('readSettings', () => {
       'password-key-vault-linked-service': 'kv',
       'password-secret-name': 'pg-pass'
     }
-    expect(parse(kv).linkedService.credential).toEqual({
+    expect(settingsFrom(kv).linkedService.credential).toEqual({
       kind: 'key-vault-password',
       secret: { store: 'kv', secretName: 'pg-pass', secretVersion: undefined }
     })
-    expect(problems({ ...kv, password: 'x' })[0]).toMatch(
+    expect(inputProblems({ ...kv, password: 'x' })[0]).toMatch(
       /'password' and the Key Vault inputs .* both given/
     )
-    expect(problems({ ...kv, 'password-secret-name': '' })[0]).toMatch(
+    expect(inputProblems({ ...kv, 'password-secret-name': '' })[0]).toMatch(
       /'password-secret-name' is missing/
     )
   })
 
   it('validates the linked-service-auth combinations', () => {
-    expect(problems({ 'linked-service-auth': 'system-assigned-identity' })[0]).toMatch(
+    expect(inputProblems({ 'linked-service-auth': 'system-assigned-identity' })[0]).toMatch(
       /'password': not used with linked-service-auth 'system-assigned-identity'/
     )
     expect(
-      parse({ 'linked-service-auth': 'system-assigned-identity', password: '', username: '' })
-        .linkedService.credential
+      settingsFrom({
+        'linked-service-auth': 'system-assigned-identity',
+        password: '',
+        username: ''
+      }).linkedService.credential
     ).toEqual({
       kind: 'system-assigned-identity'
     })
     const sp = {
       'linked-service-auth': 'service-principal',
       password: '',
-      'tenant-id': 'tenant',
-      'service-principal-id': 'app-id',
+      'tenant-id': 'contoso.onmicrosoft.com',
+      'service-principal-id': signInIds['client-id'],
       'password-key-vault-linked-service': 'kv',
       'service-principal-key-secret-name': 'sp-key'
     }
-    expect(parse(sp).linkedService.credential).toEqual({
+    expect(settingsFrom(sp).linkedService.credential).toEqual({
       kind: 'service-principal',
-      servicePrincipalId: 'app-id',
-      tenantId: 'tenant',
+      servicePrincipalId: signInIds['client-id'],
+      tenantId: 'contoso.onmicrosoft.com',
       key: { store: 'kv', secretName: 'sp-key', secretVersion: undefined }
     })
-    expect(problems({ ...sp, 'service-principal-id': '' })[0]).toMatch(
+    expect(inputProblems({ ...sp, 'service-principal-id': '' })[0]).toMatch(
       /'service-principal-id' is missing/
     )
-    expect(problems({ 'service-principal-id': 'app' })[0]).toMatch(
+    expect(inputProblems({ 'service-principal-id': signInIds['client-id'] })[0]).toMatch(
       /only used with linked-service-auth 'service-principal'/
     )
   })
 
   it('needs no database credential to destroy', () => {
-    expect(parse({ mode: 'destroy', password: '', username: '' })).toMatchObject({
+    expect(settingsFrom({ mode: 'destroy', password: '', username: '' })).toMatchObject({
       mode: 'destroy',
       linkedService: { credential: { kind: 'not-needed' } }
     })
   })
 
   it('checks the sign-in inputs the chosen auth needs', () => {
-    expect(problems({ auth: 'oidc' })).toEqual([
+    expect(inputProblems({ auth: 'oidc' })).toEqual([
       "'client-id' is missing: auth 'oidc' needs it.",
       "'tenant-id' is missing: auth 'oidc' needs it."
     ])
-    expect(problems({ 'client-secret': 's' })[0]).toMatch(
+    expect(inputProblems({ 'client-secret': 's' })[0]).toMatch(
       /'client-id' is missing: client-secret is given/
     )
-    expect(problems({ auth: 'password' })[0]).toMatch(/'auth' is 'password'; allowed: auto, oidc/)
+    expect(inputProblems({ auth: 'password' })[0]).toMatch(
+      /'auth' is 'password': allowed: auto, oidc/
+    )
   })
 
   it('derives cloud endpoints and audience from environment, with overrides', () => {
-    expect(parse({ environment: 'AzureUSGovernment' }).signIn.cloud).toMatchObject({
+    expect(settingsFrom({ environment: 'AzureUSGovernment' }).signIn.cloud).toMatchObject({
       resourceManagerEndpoint: 'https://management.usgovcloudapi.net',
       authorityHost: 'https://login.microsoftonline.us',
       oidcAudience: 'api://AzureADTokenExchangeUSGov'
     })
-    expect(parse({ environment: 'AzureChinaCloud' }).signIn.cloud.oidcAudience).toBe(
+    expect(settingsFrom({ environment: 'AzureChinaCloud' }).signIn.cloud.oidcAudience).toBe(
       'api://AzureADTokenExchangeChina'
     )
-    const custom = parse({
+    const custom = settingsFrom({
       'resource-manager-endpoint': 'https://127.0.0.1:8443/',
       'authority-host': 'https://login.example',
       audience: 'aud'
@@ -248,24 +242,24 @@ describe('readSettings', () => {
       customAuthorityHost: true,
       oidcAudience: 'aud'
     })
-    expect(problems({ 'resource-manager-endpoint': 'http://plain' })[0]).toMatch(
-      /expected an https:\/\/ URL/
+    expect(inputProblems({ 'resource-manager-endpoint': 'http://plain' })[0]).toMatch(
+      /must be an https:\/\/ URL; use 'https:\/\/plain'/
     )
   })
 
   it('validates durations and booleans', () => {
     expect(
-      parse({ 'poll-interval': '500ms', 'approval-timeout': '90', timeout: '1h' })
+      settingsFrom({ 'poll-interval': '500ms', 'approval-timeout': '90', timeout: '1h' })
     ).toMatchObject({
       pollIntervalMs: 500,
       approval: { timeoutMs: 90_000 },
       timeoutMs: 3_600_000
     })
-    expect(problems({ 'poll-interval': 'soon' })[0]).toMatch(
-      /'poll-interval' is 'soon'; expected a duration/
+    expect(inputProblems({ 'poll-interval': 'soon' })[0]).toMatch(
+      /'poll-interval' is 'soon': must be a duration/
     )
-    expect(problems({ 'test-connection': 'yes' })[0]).toMatch(
-      /'test-connection' is 'yes'; allowed: true, false/
+    expect(inputProblems({ 'test-connection': 'yes' })[0]).toMatch(
+      /'test-connection' is 'yes': allowed: true or false/
     )
   })
 })

@@ -30,13 +30,18 @@ const { explainTimeout, run } = await import('../src/main.js')
 
 beforeEach(() => void (clientCalls.length = 0))
 
+const signInIds = {
+  'client-id': '3c8d2e1f-6a5b-4f7e-9d0c-8b1a2f3e4d5c',
+  'tenant-id': '5f1c7e2a-3b4d-4c6e-8f90-1a2b3c4d5e6f'
+}
+
 describe('run', () => {
   it('fails bad input before any request, still writing outputs and the summary, never the password', async () => {
     const io = fakeIO({ ...validInputs, 'ssl-mode': 'disable', 'factory-name': 'x' })
     await run(io)
     expect(clientCalls).toEqual([])
-    expect(io.written.failed).toMatch(/'ssl-mode' 'disable' \(sslMode 0\) is refused/)
-    expect(io.written.failed).toMatch(/'factory-name' \('x'\) must be 3–63 characters/)
+    expect(io.written.failed).toMatch(/'ssl-mode' is 'disable': sslMode 0 is refused/)
+    expect(io.written.failed).toMatch(/'factory-name' is 'x': must be .*3–63 characters long/)
     expect(io.written.summary).toContain('## adf-pg-private-link: apply failed')
     expect(io.written.outputs).toMatchObject({
       changed: 'false',
@@ -67,7 +72,7 @@ describe('run', () => {
     delete process.env.ACTIONS_ID_TOKEN_REQUEST_URL
     delete process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN
     try {
-      const io = fakeIO({ ...validInputs, auth: 'oidc', 'client-id': 'c', 'tenant-id': 't' })
+      const io = fakeIO({ ...validInputs, auth: 'oidc', ...signInIds })
       await run(io)
       expect(io.written.failed).toMatch(/no OIDC token[\s\S]*id-token: write/)
       expect(clientCalls).toEqual([])

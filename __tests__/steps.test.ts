@@ -335,7 +335,7 @@ describe('linked service', () => {
         password: '',
         'password-key-vault-linked-service': 'kv',
         'password-secret-name': 'pw',
-        'password-secret-version': 'v1'
+        'password-secret-version': '0123456789abcdef0123456789abcdef'
       }),
       fqdn
     )
@@ -343,7 +343,7 @@ describe('linked service', () => {
       type: 'AzureKeyVaultSecret',
       store: { referenceName: 'kv', type: 'LinkedServiceReference' },
       secretName: 'pw',
-      secretVersion: 'v1'
+      secretVersion: '0123456789abcdef0123456789abcdef'
     })
     const identity = desiredLinkedService(
       settingsWith({

@@ -10,36 +10,16 @@ import {
   expectOnlyOurEndpointApproved,
   factoryState,
   ids,
+  keyVault,
   nodeBinaryOfMajor,
   scenarioTimeoutMs,
   serverId,
   useEmulator,
+  withKeyVault,
   type E2eRun
 } from './harness.js'
 
-const keyVault = {
-  linkedService: 'ls-keyvault-platform',
-  baseUrl: 'https://kv-data-platform.vault.azure.net/',
-  secretName: 'pg-adfuser-password'
-}
-
-const session = useEmulator(
-  e2eScenario((scenario) => {
-    scenario.factories[0].linkedServices = {
-      [keyVault.linkedService]: {
-        properties: { type: 'AzureKeyVault', typeProperties: { baseUrl: keyVault.baseUrl } }
-      }
-    }
-    // The vault holds the role's real password; the action only ever names it.
-    scenario.keyVaultSecrets = [
-      {
-        vaultBaseUrl: keyVault.baseUrl,
-        name: keyVault.secretName,
-        value: scenario.servers[0].roles[0].password
-      }
-    ]
-  })
-)
+const session = useEmulator(e2eScenario(withKeyVault))
 
 function linkedService(name: string = ids.defaultLinkedServiceName) {
   const found = factoryState(session.state()).linkedservices.find((ls) => ls.name === name)

@@ -54,6 +54,29 @@ export function e2eScenario(customize: (scenario: Scenario) => void = () => unde
   return scenario
 }
 
+/** A factory's AzureKeyVault linked service, and the vault's secret holding the role's password. */
+export const keyVault = {
+  linkedService: 'ls-keyvault-platform',
+  baseUrl: 'https://kv-data-platform.vault.azure.net/',
+  secretName: 'pg-adfuser-password'
+} as const
+
+/** Adds `keyVault` to the scenario's first factory (the action only ever names the secret). */
+export function withKeyVault(scenario: Scenario): void {
+  scenario.factories[0].linkedServices = {
+    [keyVault.linkedService]: {
+      properties: { type: 'AzureKeyVault', typeProperties: { baseUrl: keyVault.baseUrl } }
+    }
+  }
+  scenario.keyVaultSecrets = [
+    {
+      vaultBaseUrl: keyVault.baseUrl,
+      name: keyVault.secretName,
+      value: scenario.servers[0].roles[0].password
+    }
+  ]
+}
+
 // ---- The emulator's state, typed as far as the tests read it ----
 
 export interface SnapshotEndpoint {

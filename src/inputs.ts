@@ -1,9 +1,11 @@
 // Reads every input, validates it and returns typed Settings before any request is sent.
 // Secrets are masked first, so nothing later (even a validation message) can print them.
-import { parseDuration } from './duration.js'
+import { durationProblem, parseDuration } from './duration.js'
 import { InputError } from './errors.js'
+import { quoted } from './escape.js'
 import type { InputReader, SecretMasker } from './io.js'
 import {
+  characterProblem,
   defaultEndpointName,
   defaultLinkedServiceName,
   flexibleServerId,
@@ -70,7 +72,21 @@ export const clouds: Record<CloudName, Omit<CloudSettings, 'customAuthorityHost'
 
 const refusedSslModes: Record<string, string> = { disable: '0', allow: '1', prefer: '2' }
 
-/** Collects every problem instead of stopping at the first, so one run shows them all. */
+// GitHub's core.getBooleanInput reads exactly these (YAML 1.2 core schema booleans).
+const booleanSpellings: Record<string, boolean> = {
+  true: true,
+  True: true,
+  TRUE: true,
+  false: false,
+  False: false,
+  FALSE: false
+}
+
+/**
+ * Collects every problem instead of stopping at the first, so one run shows them all. Each problem
+ * names the input, shows its value through `quoted` (so no value can start a workflow command),
+ * says why it is refused and, where the mistake is guessable, what to write instead.
+ */
 class InputParser {
   readonly problems: string[] = []
 
@@ -83,6 +99,11 @@ class InputParser {
       : value
   }
 
+  /** Whether the workflow sets the input (a default does not count). */
+  given(name: string): boolean {
+    return this.reader.get(name) !== ''
+  }
+
   optional(name: string): string | undefined {
     return this.text(name) || undefined
   }
@@ -93,63 +114,116 @@ class InputParser {
     return value
   }
 
+  refuse(name: string, value: string, why: string): void {
+    this.problems.push(`'${name}' is ${quoted(value)}: ${why}.`)
+  }
+
+  /** Enum values match case-insensitively (as Azure's own names do). */
   choice<T extends string>(name: string, allowed: readonly T[]): T {
     const value = this.text(name)
     const match = allowed.find((candidate) => candidate.toLowerCase() === value.toLowerCase())
-    if (!match) this.problems.push(`'${name}' is '${value}'; allowed: ${allowed.join(', ')}.`)
+    if (!match)
+      this.refuse(name, value, characterProblem(value) ?? `allowed: ${allowed.join(', ')}`)
     return match ?? allowed[0]
   }
 
   boolean(name: string): boolean {
     const value = this.text(name)
-    if (/^(true|false)$/i.test(value)) return value.toLowerCase() === 'true'
-    this.problems.push(`'${name}' is '${value}'; allowed: true, false.`)
-    return false
+    const parsed = booleanSpellings[value]
+    if (parsed === undefined) {
+      this.refuse(
+        name,
+        value,
+        characterProblem(value) ??
+          'allowed: true or false (also True, TRUE, False, FALSE, as GitHub reads booleans)'
+      )
+    }
+    return parsed ?? false
   }
 
   duration(name: string): number {
     const value = this.text(name)
-    const ms = parseDuration(value)
-    if (ms === undefined) {
-      this.problems.push(
-        `'${name}' is '${value}'; expected a duration above zero such as 500ms, 10s, 5m, 1h or plain seconds.`
-      )
-    }
-    return ms ?? 1000
+    const problem = characterProblem(value) ?? durationProblem(value)
+    if (problem) this.refuse(name, value, problem)
+    return problem ? 1000 : (parseDuration(value) ?? 1000)
   }
 
   integer(name: string, min: number, max: number): number {
     const value = this.text(name)
     const number = Number(value)
     if (!/^\d+$/.test(value) || number < min || number > max) {
-      this.problems.push(`'${name}' is '${value}'; expected a whole number from ${min} to ${max}.`)
+      this.refuse(
+        name,
+        value,
+        characterProblem(value) ?? `must be a whole number from ${min} to ${max}`
+      )
     }
     return number
   }
 
-  name(inputName: string, kind: NameKind, value: string): string {
+  /** The value when it follows the rule of `kind` (or is empty); a problem otherwise. */
+  check(inputName: string, kind: NameKind, value: string): string {
     const problem = value ? nameProblem(kind, value) : undefined
-    if (problem) this.problems.push(`'${inputName}' ('${value}') ${problem}.`)
+    if (problem) this.refuse(inputName, value, problem)
     return value
   }
 
+  /** An optional input checked against the rule of `kind`; undefined when not given. */
+  name(inputName: string, kind: NameKind): string | undefined {
+    const value = this.optional(inputName)
+    return value === undefined ? undefined : this.check(inputName, kind, value)
+  }
+
+  /** A required input checked against the rule of `kind`. */
+  requiredName(inputName: string, kind: NameKind, why?: string): string {
+    return this.check(inputName, kind, this.required(inputName, why))
+  }
+
+  /** Free text (a query): any characters but control ones, line breaks and tabs allowed. */
+  freeText(name: string): string {
+    const value = this.text(name)
+    const problem = characterProblem(value.replace(/[\r\n\t]/g, ' '), true)
+    if (problem) this.refuse(name, value, problem)
+    return value
+  }
+
+  /**
+   * An https URL without control characters, spaces, credentials, query, fragment or percent
+   * signs; returned as parsed (origin and path, no trailing '/'), never as given.
+   */
   url(name: string): string | undefined {
     const value = this.optional(name)
     if (value === undefined) return undefined
-    try {
-      const url = new URL(value)
-      if (url.protocol !== 'https:') throw new Error('not https')
-      return value.replace(/\/+$/, '')
-    } catch {
-      this.problems.push(`'${name}' is '${value}'; expected an https:// URL.`)
+    const problem = characterProblem(value) ?? urlProblem(value)
+    if (problem) {
+      this.refuse(name, value, problem)
       return undefined
     }
+    const url = new URL(value)
+    return `${url.origin}${url.pathname}`.replace(/\/+$/, '')
   }
 
   refuseWith(names: string[], reason: string): void {
-    const given = names.filter((name) => this.text(name) !== '')
+    const given = names.filter((name) => this.given(name))
     if (given.length) this.problems.push(`${given.map((n) => `'${n}'`).join(', ')}: ${reason}.`)
   }
+}
+
+/** Why an (ASCII, printable) value is not a usable https endpoint, or undefined. */
+function urlProblem(value: string): string | undefined {
+  if (value.includes(' ')) return 'contains a space: remove it'
+  if (!URL.canParse(value)) return 'must be an https:// URL such as https://management.azure.com'
+  const url = new URL(value)
+  if (url.protocol !== 'https:') {
+    const https =
+      url.protocol === 'http:' ? `; use ${quoted(value.replace(/^http:/i, 'https:'))}` : ''
+    return `must be an https:// URL${https}`
+  }
+  if (url.username || url.password) return 'must not contain a user name or password'
+  if (url.search || url.hash || value.includes('?') || value.includes('#'))
+    return "must not have a query ('?') or fragment ('#')"
+  if (value.includes('%')) return "must not contain '%' (percent-encoding)"
+  return undefined
 }
 
 function readCloud(parser: InputParser): CloudSettings {
@@ -161,49 +235,62 @@ function readCloud(parser: InputParser): CloudSettings {
       parser.url('resource-manager-endpoint') ?? cloud.resourceManagerEndpoint,
     authorityHost: authorityHost ?? cloud.authorityHost,
     customAuthorityHost: authorityHost !== undefined,
-    oidcAudience: parser.optional('audience') ?? cloud.oidcAudience
+    oidcAudience: parser.name('audience', 'audience') ?? cloud.oidcAudience
   }
+}
+
+/** server-id, parsed into its parts (each checked by its own rule), never used as given. */
+function readServerId(parser: InputParser, serverId: string): ServerRef | undefined {
+  const problem = characterProblem(serverId)
+  const parts = problem ? undefined : parseFlexibleServerId(serverId)
+  if (!parts) {
+    const bareName = !serverId.includes('/') && nameProblem('server', serverId) === undefined
+    parser.refuse(
+      'server-id',
+      serverId,
+      problem ??
+        (bareName
+          ? "that is a server name: give it as 'server-name' instead"
+          : 'must be a flexible server id: /subscriptions/<subscription id>/resourceGroups/<group>/providers/Microsoft.DBforPostgreSQL/flexibleServers/<name>')
+    )
+    return undefined
+  }
+  if (parts.child) {
+    const server = flexibleServerId(parts)
+    parser.refuse('server-id', serverId, `names something inside a server: use ${quoted(server)}`)
+    return undefined
+  }
+  const before = parser.problems.length
+  for (const [kind, value] of [
+    ['guid', parts.subscriptionId],
+    ['resourceGroup', parts.resourceGroup],
+    ['server', parts.name]
+  ] as const) {
+    const why = nameProblem(kind, value)
+    if (why) parser.refuse('server-id', serverId, `its part ${quoted(value)} ${why}`)
+  }
+  return parser.problems.length > before ? undefined : { ...parts, id: flexibleServerId(parts) }
 }
 
 function readServer(parser: InputParser, subscriptionId: string, resourceGroup: string): ServerRef {
   const serverName = parser.optional('server-name')
   const serverId = parser.optional('server-id')
+  const unknown = { subscriptionId, resourceGroup, name: '', id: '' }
   if (serverName && serverId) {
     parser.problems.push("'server-name' and 'server-id' are both given; give exactly one.")
+    return unknown
   }
   if (serverId) {
     parser.refuseWith(
       ['server-resource-group'],
       "not allowed with 'server-id', which names the resource group"
     )
-    const parts = parseFlexibleServerId(serverId)
-    if (!parts) {
-      parser.problems.push(
-        `'server-id' ('${serverId}') is not a flexible server id: expected /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.DBforPostgreSQL/flexibleServers/<name>.`
-      )
-      return { subscriptionId, resourceGroup, name: '', id: serverId }
-    }
-    parser.name('server-id', 'subscriptionId', parts.subscriptionId)
-    parser.name('server-id', 'resourceGroup', parts.resourceGroup)
-    parser.name('server-id', 'server', parts.name)
-    return { ...parts, id: flexibleServerId(parts.subscriptionId, parts.resourceGroup, parts.name) }
+    return readServerId(parser, serverId) ?? unknown
   }
-  const name = parser.name(
-    'server-name',
-    'server',
-    parser.required('server-name', "give 'server-name' or 'server-id'")
-  )
-  const group = parser.name(
-    'server-resource-group',
-    'resourceGroup',
-    parser.optional('server-resource-group') ?? resourceGroup
-  )
-  return {
-    subscriptionId,
-    resourceGroup: group,
-    name,
-    id: flexibleServerId(subscriptionId, group, name)
-  }
+  const name = parser.requiredName('server-name', 'server', "give 'server-name' or 'server-id'")
+  const group = parser.name('server-resource-group', 'resourceGroup') ?? resourceGroup
+  const parts = { subscriptionId, resourceGroup: group, name }
+  return { ...parts, id: flexibleServerId(parts) }
 }
 
 function readKeyVaultSecret(
@@ -213,13 +300,9 @@ function readKeyVaultSecret(
   why: string
 ): KeyVaultSecretRef {
   return {
-    store: parser.name(
-      'password-key-vault-linked-service',
-      'linkedService',
-      parser.required('password-key-vault-linked-service', why)
-    ),
-    secretName: parser.required(nameInput, why),
-    secretVersion: parser.optional(versionInput)
+    store: parser.requiredName('password-key-vault-linked-service', 'linkedService', why),
+    secretName: parser.requiredName(nameInput, 'keyVaultSecret', why),
+    secretVersion: parser.name(versionInput, 'keyVaultSecretVersion')
   }
 }
 
@@ -254,12 +337,13 @@ function readCredential(
     const why = "linked-service-auth 'service-principal' reads the key from Key Vault"
     return {
       kind: 'service-principal',
-      servicePrincipalId: parser.required(
+      servicePrincipalId: parser.requiredName(
         'service-principal-id',
+        'guid',
         "linked-service-auth 'service-principal' needs the application (client) id"
       ),
       tenantId:
-        parser.optional('service-principal-tenant-id') ??
+        parser.name('service-principal-tenant-id', 'tenant') ??
         parser.required(
           'tenant-id',
           "linked-service-auth 'service-principal' needs 'service-principal-tenant-id' or 'tenant-id'"
@@ -276,7 +360,7 @@ function readCredential(
     servicePrincipalInputs,
     "only used with linked-service-auth 'service-principal'"
   )
-  const usesKeyVault = keyVaultInputs.some((name) => parser.text(name) !== '')
+  const usesKeyVault = keyVaultInputs.some((name) => parser.given(name))
   if (password && usesKeyVault) {
     parser.problems.push(
       "'password' and the Key Vault inputs ('password-key-vault-linked-service', 'password-secret-name') are both given; give one."
@@ -302,14 +386,28 @@ function readCredential(
 }
 
 function readSslMode(parser: InputParser): SslMode {
-  const value = parser.text('ssl-mode').toLowerCase()
-  if (value in refusedSslModes) {
-    parser.problems.push(
-      `'ssl-mode' '${value}' (sslMode ${refusedSslModes[value]}) is refused: this action makes an encrypted private connection; use require, verify-ca or verify-full.`
+  const value = parser.text('ssl-mode')
+  const refused = refusedSslModes[value.toLowerCase()]
+  if (refused !== undefined) {
+    parser.refuse(
+      'ssl-mode',
+      value,
+      `sslMode ${refused} is refused: this action makes an encrypted private connection; use require, verify-ca or verify-full`
     )
     return 'require'
   }
   return parser.choice<SslMode>('ssl-mode', ['require', 'verify-ca', 'verify-full'])
+}
+
+/**
+ * Masks a secret input, and each of its lines too (the runner masks a multi-line value only
+ * line by line).
+ */
+function maskSecret(secrets: SecretMasker, secret: string | undefined): void {
+  if (!secret) return
+  secrets.mask(secret)
+  const lines = secret.split(/\r?\n|\r/).filter((line) => line.trim() !== '')
+  if (lines.length > 1) lines.forEach((line) => secrets.mask(line))
 }
 
 const modes: readonly Mode[] = ['apply', 'plan', 'destroy']
@@ -319,30 +417,31 @@ export function readMode(reader: InputReader): Mode {
   return new InputParser(reader).choice<Mode>('mode', modes)
 }
 
-/** Reads and validates every input; throws InputError listing all problems. */
+/**
+ * Reads and checks every input before anything uses it; throws InputError listing every problem
+ * of the inputs the workflow set (a name derived from an invalid one is not reported again).
+ */
 export function readSettings(reader: InputReader, secrets: SecretMasker): Settings {
   // Mask before anything else reads, logs or validates them.
   const untrimmed = { trimWhitespace: false }
   const password = reader.get('password', untrimmed) || undefined
   const clientSecret = reader.get('client-secret', untrimmed) || undefined
-  if (password) secrets.mask(password)
-  if (clientSecret) secrets.mask(clientSecret)
+  maskSecret(secrets, password)
+  maskSecret(secrets, clientSecret)
   const githubToken = reader.get('github-token') || undefined
-  if (githubToken) secrets.mask(githubToken)
+  maskSecret(secrets, githubToken)
 
   const parser = new InputParser(reader)
+  // A token is one word; its value is never shown, even escaped.
+  if (githubToken && /[\s\p{C}]/u.test(githubToken)) {
+    parser.problems.push(
+      "'github-token' is not a token: it holds spaces, line breaks or control characters; pass the token itself (the default, ${{ github.token }}, is the job's own)."
+    )
+  }
   const mode = parser.choice<Mode>('mode', modes)
-  const subscriptionId = parser.name(
-    'subscription-id',
-    'subscriptionId',
-    parser.required('subscription-id')
-  )
-  const resourceGroup = parser.name(
-    'resource-group',
-    'resourceGroup',
-    parser.required('resource-group')
-  )
-  const factoryName = parser.name('factory-name', 'factory', parser.required('factory-name'))
+  const subscriptionId = parser.requiredName('subscription-id', 'guid')
+  const resourceGroup = parser.requiredName('resource-group', 'resourceGroup')
+  const factoryName = parser.requiredName('factory-name', 'factory')
   const server = readServer(parser, subscriptionId, resourceGroup)
 
   const requested = parser.choice<AuthMethod | 'auto'>('auth', [
@@ -352,8 +451,8 @@ export function readSettings(reader: InputReader, secrets: SecretMasker): Settin
     'azure-cli',
     'managed-identity'
   ])
-  const clientId = parser.optional('client-id')
-  const tenantId = parser.optional('tenant-id')
+  const clientId = parser.name('client-id', 'guid')
+  const tenantId = parser.name('tenant-id', 'tenant')
   if (
     requested === 'oidc' ||
     requested === 'client-secret' ||
@@ -368,9 +467,9 @@ export function readSettings(reader: InputReader, secrets: SecretMasker): Settin
   }
 
   const database =
-    mode === 'destroy' && parser.optional('linked-service-name')
-      ? parser.text('database')
-      : parser.required('database')
+    mode === 'destroy' && parser.given('linked-service-name')
+      ? (parser.name('database', 'database') ?? '')
+      : parser.requiredName('database', 'database')
   const linkedServiceAuth = parser.choice<LinkedServiceAuth>('linked-service-auth', [
     'password',
     'system-assigned-identity',
@@ -380,7 +479,7 @@ export function readSettings(reader: InputReader, secrets: SecretMasker): Settin
     mode === 'destroy'
       ? { kind: 'not-needed' }
       : readCredential(parser, linkedServiceAuth, password)
-  const username = parser.optional('username')
+  const username = parser.name('username', 'role')
   if (!username && mode !== 'destroy' && linkedServiceAuth !== 'system-assigned-identity') {
     parser.problems.push(
       `'username' is missing: linked-service-auth '${linkedServiceAuth}' signs in as a PostgreSQL role.`
@@ -394,32 +493,21 @@ export function readSettings(reader: InputReader, secrets: SecretMasker): Settin
     force: parser.boolean('force'),
     signIn: { requested, clientId, tenantId, clientSecret, cloud: readCloud(parser) },
     factory: { subscriptionId, resourceGroup, name: factoryName },
-    managedVirtualNetwork: parser.name(
-      'managed-virtual-network',
-      'managedVirtualNetwork',
-      parser.text('managed-virtual-network')
-    ),
-    integrationRuntime: parser.name(
-      'integration-runtime',
-      'integrationRuntime',
-      parser.text('integration-runtime')
-    ),
-    endpointName: parser.name(
-      'endpoint-name',
-      'managedPrivateEndpoint',
-      parser.optional('endpoint-name') ?? defaultEndpointName(server.name)
-    ),
+    // Both have defaults, so "required" only checks them.
+    managedVirtualNetwork: parser.requiredName('managed-virtual-network', 'managedVirtualNetwork'),
+    integrationRuntime: parser.requiredName('integration-runtime', 'integrationRuntime'),
+    // Derived names follow their rule whenever the names they come from follow theirs.
+    endpointName:
+      parser.name('endpoint-name', 'managedPrivateEndpoint') ?? defaultEndpointName(server.name),
     server,
     approval: {
       mode: parser.choice<ApprovalMode>('approval', ['auto', 'wait', 'none']),
       timeoutMs: parser.duration('approval-timeout')
     },
     linkedService: {
-      name: parser.name(
-        'linked-service-name',
-        'linkedService',
-        parser.optional('linked-service-name') ?? defaultLinkedServiceName(server.name, database)
-      ),
+      name:
+        parser.name('linked-service-name', 'linkedService') ??
+        defaultLinkedServiceName(server.name, database),
       database,
       username,
       port: parser.integer('port', 1, 65535),
@@ -428,7 +516,7 @@ export function readSettings(reader: InputReader, secrets: SecretMasker): Settin
     },
     connectionTest: {
       enabled: testEnabled,
-      query: parser.text('test-query'),
+      query: parser.freeText('test-query'),
       timeoutMs: parser.duration('test-timeout')
     },
     pollIntervalMs: parser.duration('poll-interval'),

@@ -2,6 +2,7 @@
 // and tests use, so nothing else imports the toolkit.
 import * as core from '@actions/core'
 import * as github from '@actions/github'
+import { inert } from './escape.js'
 
 export interface InputReader {
   /** The input's value, trimmed unless asked otherwise (a password may end in a space); '' when not given. */
@@ -140,7 +141,12 @@ export function createActionIO(): ActionIO {
   return {
     inputs: { get: (name, options) => core.getInput(name, options) },
     outputs: { set: (name, value) => core.setOutput(name, value) },
-    log: { info: core.info, warning: core.warning, debug: core.debug },
+    // Only core's own functions write workflow commands; no message line can start one.
+    log: {
+      info: (message) => core.info(inert(message)),
+      warning: (message) => core.warning(inert(message)),
+      debug: (message) => core.debug(inert(message))
+    },
     secrets,
     summary: {
       async write(markdown) {
