@@ -4,7 +4,9 @@ import {
   createClients,
   createCredential,
   logSignIn,
-  sharedTokenCache
+  sharedTokenCache,
+  signIn,
+  watchIdTokens
 } from './azure.js'
 import { formatDuration } from './duration.js'
 import { ActionError, CancelledError } from './errors.js'
@@ -62,12 +64,15 @@ function abortOnSignals(controller: AbortController, io: ActionIO): () => void {
 export async function run(io: ActionIO = createActionIO()): Promise<void> {
   const controller = new AbortController()
   const stopListening = abortOnSignals(controller, io)
-  const report = new RunReport(readMode(io.inputs))
+  const report = new RunReport(readMode(io.inputs), io.log)
   try {
     const settings = readSettings(io.inputs, io.secrets)
     const auth = chooseAuthMethod(settings.signIn, process.env)
     logSignIn(auth, settings, io.log)
-    const credential = sharedTokenCache(createCredential(auth.method, settings.signIn, io.idToken))
+    const idTokens = watchIdTokens(io.idToken)
+    const credential = sharedTokenCache(
+      createCredential(auth.method, settings.signIn, idTokens.fetch)
+    )
     // One signal for every wait and SDK call: the runner's cancel or the `timeout` input.
     const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(settings.timeoutMs)])
     const context: StepContext = {
@@ -89,6 +94,9 @@ export async function run(io: ActionIO = createActionIO()): Promise<void> {
           throw explainTimeout(error, signal, settings.timeoutMs)
         })
       )
+    await step('Sign-in', () =>
+      signIn(credential, auth, settings.signIn, idTokens.presented, signal)
+    )
     if (settings.mode === 'destroy') await step('Teardown', () => teardown(context))
     else await apply(context, step)
   } catch (error) {
