@@ -261,7 +261,7 @@ export const failureCatalogue: readonly FailureKind[] = [
         signal.permission ?? ''
       ),
     cause: (f) =>
-      `The identity may not approve private endpoint connections on server '${serverOf(f.scope)}'.`,
+      `The identity lacks '${f.permission}' on scope '${f.scope}', so it may not approve private endpoint connections on server '${serverOf(f.scope)}'.`,
     fix: (f) =>
       `Grant it 'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/write' and 'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnectionsApproval/action' on '${serverOf(f.scope)}' (Contributor on the server, or a custom role with both actions); or have someone approve the connection (server > Networking > Private endpoint connections), or set approval: wait. Then run again.`
   },
@@ -282,7 +282,7 @@ export const failureCatalogue: readonly FailureKind[] = [
     title: 'Permission missing (403)',
     recognisedBy: 'HTTP 403 AuthorizationFailed on a write or action',
     test: (signal) => signal.status === 403,
-    cause: (f) => `The identity lacks '${f.permission}' on '${f.scope}'.`,
+    cause: (f) => `The identity lacks '${f.permission}' on scope '${f.scope}'.`,
     fix: (f) =>
       `Grant it ${roleFor(f.permission)} on '${f.scope}', or a custom role with that action (role assignments take a few minutes to apply).`
   },
