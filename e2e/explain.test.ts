@@ -279,36 +279,32 @@ describe('approval without the right to approve', () => {
 
 describe('waiting speaks, and each write is logged when it happens', () => {
   const dbaAfterMs = 31_000
-  test(
-    'a heartbeat during a long poll-interval, a line when the state changes, and the writes in order',
-    async () => {
-      const run = await session.run(
-        { approval: 'wait', 'approval-timeout': '45s', 'poll-interval': '2m', timeout: '55s' },
-        {
-          meanwhile: (emulator) => dbaDecides(emulator, { verdict: 'approve', afterMs: dbaAfterMs })
-        }
-      )
-      expect(run.errors).toEqual([])
-      expect(run.exitCode).toBe(0)
-      const lines = run.stdout.split('\n')
-      const at = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line))
-      const created = at(/^Created managed-private-endpoint .*\/managedPrivateEndpoints\/pg-pg-demo/)
-      const heartbeat = at(
-        /^Still waiting for someone to approve .*: Pending \(\d+s elapsed, limit 'approval-timeout' \(45s\)\)/
-      )
-      const approved = at(/^Done waiting for someone to approve .* after \d+s/)
-      const linkedService = at(/^Created linked-service .*\/linkedservices\//)
-      expect({ created, heartbeat, approved, linkedService }).toEqual({
-        created: expect.any(Number),
-        heartbeat: expect.any(Number),
-        approved: expect.any(Number),
-        linkedService: expect.any(Number)
-      })
-      expect(created).toBeGreaterThan(-1)
-      expect(heartbeat).toBeGreaterThan(created)
-      expect(approved).toBeGreaterThan(heartbeat)
-      expect(linkedService).toBeGreaterThan(approved)
-    },
-    75_000
-  )
+  test('a heartbeat during a long poll-interval, a line when the state changes, and the writes in order', async () => {
+    const run = await session.run(
+      { approval: 'wait', 'approval-timeout': '45s', 'poll-interval': '2m', timeout: '55s' },
+      {
+        meanwhile: (emulator) => dbaDecides(emulator, { verdict: 'approve', afterMs: dbaAfterMs })
+      }
+    )
+    expect(run.errors).toEqual([])
+    expect(run.exitCode).toBe(0)
+    const lines = run.stdout.split('\n')
+    const at = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line))
+    const created = at(/^Created managed-private-endpoint .*\/managedPrivateEndpoints\/pg-pg-demo/)
+    const heartbeat = at(
+      /^Still waiting for someone to approve .*: Pending \(\d+s elapsed, limit 'approval-timeout' \(45s\)\)/
+    )
+    const approved = at(/^Done waiting for someone to approve .* after \d+s/)
+    const linkedService = at(/^Created linked-service .*\/linkedservices\//)
+    expect({ created, heartbeat, approved, linkedService }).toEqual({
+      created: expect.any(Number),
+      heartbeat: expect.any(Number),
+      approved: expect.any(Number),
+      linkedService: expect.any(Number)
+    })
+    expect(created).toBeGreaterThan(-1)
+    expect(heartbeat).toBeGreaterThan(created)
+    expect(approved).toBeGreaterThan(heartbeat)
+    expect(linkedService).toBeGreaterThan(approved)
+  }, 75_000)
 })

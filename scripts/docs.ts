@@ -27,15 +27,17 @@ export function outputsTable(metadata: ActionMetadata): string {
   return ['| Output | Description |', '| --- | --- |', ...rows].join('\n')
 }
 
+/** A cell whose `<placeholders>` show as text, not as HTML tags. */
+const textCell = (text: string): string => cell(text).replace(/</g, '&lt;').replace(/>/g, '&gt;')
+
 export function troubleshootingTable(): string {
-  const rows = troubleshootingRows().map(
-    (row) =>
-      `| ${cell(row.title)} | ${cell(row.recognisedBy)} | ${cell(row.cause)} | ${cell(row.fix)} |`
+  const rows = troubleshootingRows().map((row) =>
+    [row.title, row.recognisedBy, row.cause, row.fix].map(textCell).join(' | ')
   )
   return [
     '| Failure | Recognised by | Likely cause | Fix |',
     '| --- | --- | --- | --- |',
-    ...rows
+    ...rows.map((row) => `| ${row} |`)
   ].join('\n')
 }
 
