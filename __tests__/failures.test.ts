@@ -119,6 +119,14 @@ describe('the failure catalogue', () => {
     expect(explain(samples['postgres-database']).fix).toMatch(/'database'/)
   })
 
+  it('words a fact the run does not know, never showing a placeholder', () => {
+    const midRun = explain(samples['federated-subject'])
+    expect(midRun.cause).toBe(
+      "No federated credential of app client-id has subject 'the presented subject', which this job presented."
+    )
+    expect(midRun.cause).not.toMatch(/<[a-zA-Z]+>/)
+  })
+
   it('renders every kind for the README, with <placeholders> for the facts of a run', () => {
     const rows = troubleshootingRows()
     expect(rows).toHaveLength(failureCatalogue.length + 1)

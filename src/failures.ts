@@ -93,7 +93,7 @@ const sqlState =
 const isRead = (permission: string | undefined): boolean => /\/read$/i.test(permission ?? '')
 
 const federatedCredentialFields =
-  "Compare the app's federated credentials (Microsoft Entra ID > App registrations > <app> > Certificates & secrets > Federated credentials) with what the job presented"
+  "Compare the app's federated credentials (Microsoft Entra ID > App registrations > the app > Certificates & secrets > Federated credentials) with what the job presented"
 
 /** The kinds, most specific first: the first whose test holds explains the failure. */
 export const failureCatalogue: readonly FailureKind[] = [
@@ -453,11 +453,14 @@ export const failureCatalogue: readonly FailureKind[] = [
     id: 'postgres-unreachable',
     area: 'connection-test',
     title: 'Server unreachable from the runtime (08001)',
-    recognisedBy: 'SQLSTATE 08001/08006, timed out, could not connect, refused',
+    recognisedBy:
+      'SQLSTATE 08001/08006, Data Factory AzurePostgreSqlNpgsqlConnectionFailed, timed out, could not connect, refused',
     test: (signal) =>
       signal.sqlState === '08001' ||
       signal.sqlState === '08006' ||
-      /timeout|timed out|could not connect|unreachable|refused/i.test(signal.message),
+      /AzurePostgreSqlNpgsqlConnectionFailed|timeout|timed out|could not connect|unreachable|refused/i.test(
+        signal.message
+      ),
     cause: () => 'The integration runtime could not reach the server.',
     fix: () =>
       "Check that the managed private endpoint is Approved in Data Factory, that 'integration-runtime' runs in the managed virtual network, and that the server accepts the connection."
@@ -513,10 +516,30 @@ export function signalFromMessage(area: FailureArea, message: string): FailureSi
   }
 }
 
-/** Facts with every missing one shown as `<name>` (the README renders the catalogue this way). */
-function complete(facts: FailureFacts): Facts {
+/** How a run's message names a fact it does not know (a token refused mid-run knows no subject). */
+const unknownFacts: Facts = {
+  operation: 'the operation',
+  resource: 'the resource',
+  permission: 'the permission the message names',
+  scope: 'the scope the message names',
+  scopeInputs: 'the inputs that name it',
+  resourceGroup: 'the resource group the message names',
+  method: 'chosen',
+  clientId: 'client-id',
+  tenantId: 'tenant-id',
+  cloud: 'environment',
+  authority: 'of the tenant',
+  audience: 'the presented audience',
+  subject: 'the presented subject',
+  factory: 'the factory',
+  secret: 'the secret the message names',
+  vault: 'the vault the message names'
+}
+
+/** Facts with every missing one filled by `fill` (the README shows `<name>`). */
+function complete(facts: FailureFacts, fill: (name: keyof Facts) => string): Facts {
   return new Proxy(facts as Facts, {
-    get: (target, name: string) => target[name as keyof Facts] ?? `<${name}>`
+    get: (target, name: string) => target[name as keyof Facts] ?? fill(name as keyof Facts)
   })
 }
 
@@ -532,7 +555,7 @@ export function recognise(signal: FailureSignal): FailureKind {
 export function explain(signal: FailureSignal, facts: FailureFacts = {}): Explanation {
   const kind = recognise(signal)
   const known = { ...facts, ...definedOnly(kind.facts?.(signal.message) ?? {}) }
-  const all = complete({ permission: signal.permission, ...known })
+  const all = complete({ permission: signal.permission, ...known }, (name) => unknownFacts[name])
   return { kind: kind.id, cause: kind.cause(all), fix: kind.fix(all) }
 }
 
@@ -553,7 +576,7 @@ export function troubleshootingRows(): {
   fix: string
 }[] {
   return [...failureCatalogue, unknownFailure].map((kind) => {
-    const placeholders = complete({})
+    const placeholders = complete({}, (name) => `<${name}>`)
     return {
       title: kind.title,
       recognisedBy: kind.recognisedBy,
