@@ -134,7 +134,7 @@ export function translateAzureError(
   const message = error instanceof Error ? error.message : String(error)
   const area = isCredentialError(error) ? 'sign-in' : 'resource-manager'
   const signal = signalFromMessage(area, message)
-  const facts = { operation: what, resource, scope: resource, scopeInputs: inputsOfScope(resource) }
+  const facts = { scope: resource, scopeInputs: inputsOfScope(resource) }
   if (!isRestError(error)) {
     const explanation = explain(signal, facts)
     return new ActionError(`Could not ${subject}: ${message}`, {

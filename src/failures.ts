@@ -24,10 +24,6 @@ export interface FailureSignal {
 
 /** What is known about the failed operation; the cause and fix quote these. */
 export interface FailureFacts {
-  /** The operation in words: "read the data factory". */
-  operation?: string
-  /** The ARM id or name of the resource involved. */
-  resource?: string
   /** The RBAC action that was missing or needed. */
   permission?: string
   /** The ARM scope of the request. */
@@ -492,7 +488,7 @@ function serverOf(scope: string): string {
 }
 
 /** The built-in role that grants an action. */
-export function roleFor(action: string): string {
+function roleFor(action: string): string {
   const lower = action.toLowerCase()
   if (lower.startsWith('microsoft.datafactory/')) {
     return lower.endsWith('/read')
@@ -518,8 +514,6 @@ export function signalFromMessage(area: FailureArea, message: string): FailureSi
 
 /** How a run's message names a fact it does not know (a token refused mid-run knows no subject). */
 const unknownFacts: Facts = {
-  operation: 'the operation',
-  resource: 'the resource',
   permission: 'the permission the message names',
   scope: 'the scope the message names',
   scopeInputs: 'the inputs that name it',
