@@ -1,5 +1,12 @@
 import { describe, expect, it, jest } from '@jest/globals'
-import { ActionError, CancelledError, statusCodeOf, translateAzureError } from '../src/errors.js'
+import {
+  ActionError,
+  CancelledError,
+  inputsOfScope,
+  statusCodeOf,
+  translateAzureError,
+  unlessNotFound
+} from '../src/errors.js'
 import type { SignInSettings } from '../src/settings.js'
 
 // The real credentials, recording what azure.ts passes them (a real exchange would need Entra ID).
@@ -31,8 +38,17 @@ const {
   AzureCliCredential,
   ManagedIdentityCredential
 } = identity
-const { chooseAuthMethod, createCredential, sharedTokenCache, withRawBody } =
-  await import('../src/azure.js')
+const {
+  chooseAuthMethod,
+  claimsOf,
+  createCredential,
+  sharedTokenCache,
+  signIn: signInStep,
+  signInError,
+  signInFacts,
+  watchIdTokens,
+  withRawBody
+} = await import('../src/azure.js')
 
 const cloud = {
   name: 'AzureCloud' as const,
@@ -188,7 +204,55 @@ describe('translateAzureError', () => {
     expect(error.hint).toContain(
       "on scope '/subscriptions/s/resourceGroups/g/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg'"
     )
-    expect(error.hint).toMatch(/Grant it Contributor/)
+    expect(error.hint).toContain(
+      "Grant it 'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/write' and 'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnectionsApproval/action' on '/subscriptions/s/resourceGroups/g/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg'"
+    )
+  })
+
+  it('names the server, not the connection, as the scope to grant approval on', () => {
+    const connection =
+      '/subscriptions/s/resourceGroups/g/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg/privateEndpointConnections/c'
+    const error = translateAzureError(
+      restError(403, 'AuthorizationFailed', 'The client has no access.'),
+      'approve the connection',
+      connection,
+      'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/write'
+    )
+    expect(error.hint).toContain(
+      "may not approve private endpoint connections on server '/subscriptions/s/resourceGroups/g/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg'."
+    )
+  })
+
+  it('says a read scope may not exist or be hidden, naming the inputs that built it and both fixes', () => {
+    const scope =
+      '/subscriptions/s1/resourceGroups/rg-typo/providers/Microsoft.DataFactory/factories/adf'
+    const error = translateAzureError(
+      restError(
+        403,
+        'AuthorizationFailed',
+        `does not have authorization to perform action 'Microsoft.DataFactory/factories/read' over scope '${scope}' or the scope is invalid.`
+      ),
+      'read the data factory',
+      scope,
+      'Microsoft.DataFactory/factories/read'
+    )
+    expect(error.message).toMatch(/^Could not read the data factory '\/subscriptions\/s1\//)
+    expect(error.hint).toBe(
+      `'${scope}' does not exist, or the identity cannot see it: Resource Manager answers 403 for both when no role of the identity covers the scope. Check 'subscription-id' (s1), 'resource-group' (rg-typo) and 'factory-name' (adf) for a typo; if they are right, grant the identity 'Microsoft.DataFactory/factories/read' on that scope (Reader, or the role the permissions table names).`
+    )
+  })
+
+  it('names the resource group ARM did not find, and the input for it', () => {
+    const server =
+      '/subscriptions/s1/resourceGroups/rg-typo/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg'
+    const error = translateAzureError(
+      restError(404, 'ResourceGroupNotFound', "Resource group 'rg-typo' could not be found."),
+      'read the PostgreSQL server',
+      server,
+      'Microsoft.DBforPostgreSQL/flexibleServers/read'
+    )
+    expect(error.hint).toMatch(/^Resource group 'rg-typo' does not exist in the subscription\./)
+    expect(error.hint).toContain("'server-resource-group' (rg-typo)")
   })
 
   it('suggests Data Factory Contributor for factory writes', () => {
@@ -213,7 +277,7 @@ describe('translateAzureError', () => {
       'Microsoft.DataFactory/factories/linkedservices/write'
     )
     expect(error.hint).toBe(
-      "The signed-in identity lacks 'Microsoft.DataFactory/factories/linkedservices/write' on scope 'ls'. Grant it Data Factory Contributor on that scope (role assignments can take a few minutes to apply)."
+      "The identity lacks 'Microsoft.DataFactory/factories/linkedservices/write' on scope 'ls'. Grant it Data Factory Contributor on 'ls', or a custom role with that action (role assignments take a few minutes to apply)."
     )
   })
 
@@ -230,8 +294,8 @@ describe('translateAzureError', () => {
   })
 
   it.each([
-    [401, /token was refused/],
-    [404, /Check the name, resource group and subscription/],
+    [401, /refused the access token/],
+    [404, /does not exist, or the identity cannot see it/],
     [429, /throttling/],
     [400, /refused the request as invalid/],
     [409, /busy or in a conflicting state/],
@@ -247,6 +311,153 @@ describe('translateAzureError', () => {
     expect(translateAzureError(abort, 'read the factory', 'f', 'p')).toBeInstanceOf(CancelledError)
     const mine = new ActionError('mine')
     expect(translateAzureError(mine, 'x', 'y', 'p')).toBe(mine)
+  })
+})
+
+describe('inputsOfScope', () => {
+  it('names the inputs that built a factory scope, and a server scope', () => {
+    expect(
+      inputsOfScope(
+        '/subscriptions/s/resourceGroups/g/providers/Microsoft.DataFactory/factories/f/managedVirtualNetworks/default/managedPrivateEndpoints/pe'
+      )
+    ).toBe(
+      "'subscription-id' (s), 'resource-group' (g), 'factory-name' (f), 'managed-virtual-network' (default) and 'endpoint-name' (pe)"
+    )
+    expect(
+      inputsOfScope(
+        '/subscriptions/s/resourceGroups/g/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg'
+      )
+    ).toBe(
+      "'subscription-id' (s), 'server-resource-group' (g) and 'server-name' (pg) (or 'server-id', when the server is given by id)"
+    )
+    expect(inputsOfScope('ls')).toBe("the inputs that name 'ls'")
+  })
+})
+
+describe('unlessNotFound', () => {
+  it('is undefined for a missing resource, and throws for a missing resource group or subscription', async () => {
+    await expect(
+      unlessNotFound(() => Promise.reject(restError(404, 'ResourceNotFound', 'gone')))
+    ).resolves.toBeUndefined()
+    for (const code of ['ResourceGroupNotFound', 'SubscriptionNotFound']) {
+      const error = restError(404, code, 'missing')
+      await expect(unlessNotFound(() => Promise.reject(error))).rejects.toBe(error)
+    }
+  })
+})
+
+describe('sign-in', () => {
+  const jwt = (payload: object) =>
+    ['e30', Buffer.from(JSON.stringify(payload)).toString('base64url'), 'sig'].join('.')
+  const oidc = { method: 'oidc' as const, reason: 'test' }
+
+  it('reads the subject and audience from an ID token, and nothing from a non-JWT', () => {
+    expect(claimsOf(jwt({ sub: 'repo:o/r:ref:refs/heads/main', aud: ['a', 'b'] }))).toEqual({
+      subject: 'repo:o/r:ref:refs/heads/main',
+      audience: 'a,b'
+    })
+    expect(claimsOf('not-a-token')).toEqual({})
+  })
+
+  it('remembers the claims of the last ID token handed out, and passes the token through', async () => {
+    const watched = watchIdTokens(async (audience) =>
+      jwt({ sub: 'repo:o/r:pull_request', aud: audience })
+    )
+    expect(watched.presented()).toEqual({})
+    expect(claimsOf(await watched.fetch('api://x'))).toEqual({
+      subject: 'repo:o/r:pull_request',
+      audience: 'api://x'
+    })
+    expect(watched.presented()).toEqual({ subject: 'repo:o/r:pull_request', audience: 'api://x' })
+  })
+
+  it.each([
+    [
+      700212,
+      'AADSTS700212: No matching federated identity record found for presented assertion audience',
+      /do not accept audience 'api:\/\/AzureADTokenExchange'.*Set 'audience'/
+    ],
+    [
+      700213,
+      'AADSTS700213: No matching federated identity record found for presented assertion subject',
+      /has subject 'repo:o\/r:ref:refs\/heads\/main'.*environment:<name>/
+    ],
+    [
+      700211,
+      'AADSTS700211: No matching federated identity record found for presented assertion issuer',
+      /trusts the issuer/
+    ],
+    [
+      700016,
+      "AADSTS700016: Application with identifier 'client' was not found",
+      /Set 'client-id'.*'tenant-id'/
+    ],
+    [
+      7000215,
+      'AADSTS7000215: Invalid client secret provided.',
+      /Set 'client-secret' to the secret's value, not its ID/
+    ],
+    [
+      90002,
+      "AADSTS90002: Tenant 'tenant' not found.",
+      /does not know tenant 'tenant'.*Set 'tenant-id'/
+    ],
+    [700024, 'AADSTS700024: Client assertion is not within its valid time range.', /had expired/]
+  ])('explains AADSTS%d with its fix, naming what was presented', (_code, text, hint) => {
+    const raw = new Error(
+      `invalid_client: Error(s): ${_code} - Description: ${text}\r\nTrace ID: t\r\nCorrelation ID: c`
+    )
+    const facts = signInFacts(oidc, signIn(), { subject: 'repo:o/r:ref:refs/heads/main' })
+    const error = signInError(raw, oidc, facts)
+    expect(error.message).toBe(
+      `Sign-in failed (oidc, client id client, tenant tenant, cloud AzureCloud, authority https://login.microsoftonline.com/tenant, audience 'api://AzureADTokenExchange', subject 'repo:o/r:ref:refs/heads/main'): ${text}`
+    )
+    expect(error.hint).toMatch(hint)
+  })
+
+  it('says id-token: write is missing when auto fell back to an Azure CLI that is not there', () => {
+    const choice = chooseAuthMethod(signIn(), {})
+    expect(choice).toMatchObject({ method: 'azure-cli', idTokenMissing: true })
+    const error = signInError(
+      new Error("Azure CLI could not be found. ... using 'az login'."),
+      choice,
+      signInFacts(choice, signIn(), {})
+    )
+    expect(error.hint).toMatch(/^client-id and tenant-id are set.*'permissions: id-token: write'/)
+    expect(chooseAuthMethod(signIn({ clientId: undefined }), {}).idTokenMissing).toBe(false)
+  })
+
+  it('asks for the Resource Manager token in its own step, and reports what signed in', async () => {
+    const scopes: unknown[] = []
+    const credential = {
+      getToken: async (scope: string | string[]) => {
+        scopes.push(scope)
+        return { token: 't', expiresOnTimestamp: 0 }
+      }
+    }
+    const outcome = await signInStep(
+      credential,
+      { method: 'client-secret', reason: 'test' },
+      signIn(),
+      () => ({}),
+      new AbortController().signal
+    )
+    expect(scopes).toEqual(['https://management.azure.com/.default'])
+    expect(outcome.found).toBe(
+      'client-secret, client id client, tenant tenant, cloud AzureCloud, authority https://login.microsoftonline.com/tenant'
+    )
+    const refusing = {
+      getToken: () => Promise.reject(new Error('AADSTS7000215: Invalid client secret provided.'))
+    }
+    await expect(
+      signInStep(
+        refusing,
+        { method: 'client-secret', reason: 'test' },
+        signIn(),
+        () => ({}),
+        new AbortController().signal
+      )
+    ).rejects.toThrow(/^Sign-in failed \(client-secret, client id client/)
   })
 })
 

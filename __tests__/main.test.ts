@@ -21,6 +21,10 @@ function recordingClient(path: string): unknown {
 const azure = await import('../src/azure.js')
 jest.unstable_mockModule('../src/azure.js', () => ({
   ...azure,
+  // Sign-in succeeds at once: these tests are about what follows it.
+  createCredential: () => ({
+    getToken: async () => ({ token: 'access-token', expiresOnTimestamp: Date.now() + 3_600_000 })
+  }),
   createClients: () => ({
     dataFactory: recordingClient('dataFactory'),
     postgres: recordingClient('postgres')

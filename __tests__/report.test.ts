@@ -1,15 +1,27 @@
 import { describe, expect, it } from '@jest/globals'
 import { ActionError, CancelledError } from '../src/errors.js'
-import { createSecretMasker } from '../src/io.js'
-import { fitSummary, outputNames, RunReport } from '../src/report.js'
+import { createSecretMasker, type Logger } from '../src/io.js'
+import { changeLine, fitSummary, outputNames, RunReport } from '../src/report.js'
+import { WaitTimeoutError } from '../src/waiting.js'
 
 function clock(...times: number[]): () => number {
   return () => times.shift() ?? 0
 }
 
+/** A logger that keeps its info lines. */
+function recorder(): Logger & { lines: string[] } {
+  const lines: string[] = []
+  return {
+    lines,
+    info: (m) => void lines.push(m),
+    warning: () => undefined,
+    debug: () => undefined
+  }
+}
+
 describe('RunReport', () => {
   it('sets every output, with changed and changes from the recorded changes', async () => {
-    const report = new RunReport('apply', clock(0, 1500))
+    const report = new RunReport('apply', recorder(), clock(0, 1500))
     await report.step('Managed private endpoint', async () => {
       report.output('private-endpoint-name', 'pg-x')
       report.change({ action: 'created', resource: 'managed-private-endpoint', id: '/pe' })
@@ -29,11 +41,14 @@ describe('RunReport', () => {
   })
 
   it('reports changed=false and [] when nothing changed', () => {
-    expect(new RunReport('apply').outputValues()).toMatchObject({ changed: 'false', changes: '[]' })
+    expect(new RunReport('apply', recorder()).outputValues()).toMatchObject({
+      changed: 'false',
+      changes: '[]'
+    })
   })
 
   it('writes one summary row per step with what was found, done and how long', async () => {
-    const report = new RunReport('apply', clock(0, 2_000))
+    const report = new RunReport('apply', recorder(), clock(0, 2_000))
     await report.step('Preflight', async () => ({
       value: 1,
       found: 'factory | ok',
@@ -45,7 +60,7 @@ describe('RunReport', () => {
   })
 
   it('records a failing step, the error and its hint, and rethrows', async () => {
-    const report = new RunReport('apply', clock(0, 10))
+    const report = new RunReport('apply', recorder(), clock(0, 10))
     const error = new ActionError('Could not approve.', { hint: 'Grant the role.' })
     await expect(report.step('Approval', async () => Promise.reject(error))).rejects.toBe(error)
     const summary = report.summaryMarkdown()
@@ -57,7 +72,7 @@ describe('RunReport', () => {
   })
 
   it('says cancelled when the run was cancelled', async () => {
-    const report = new RunReport('apply')
+    const report = new RunReport('apply', recorder())
     await expect(
       report.step('Approval', async () => Promise.reject(new CancelledError('waiting')))
     ).rejects.toThrow()
@@ -65,7 +80,7 @@ describe('RunReport', () => {
   })
 
   it('in plan mode says nothing was written and lists planned changes with their fields', () => {
-    const report = new RunReport('plan')
+    const report = new RunReport('plan', recorder())
     report.change({
       action: 'update',
       resource: 'linked-service',
@@ -79,7 +94,7 @@ describe('RunReport', () => {
   })
 
   it('redacts masked secrets from outputs and the summary', async () => {
-    const report = new RunReport('apply')
+    const report = new RunReport('apply', recorder())
     report.fail(new Error('bad password hunter2 rejected'))
     const masker = createSecretMasker(() => undefined)
     masker.mask('hunter2')
@@ -101,5 +116,55 @@ describe('RunReport', () => {
     expect(Buffer.byteLength(fitted)).toBeLessThanOrEqual(1_000_000)
     expect(fitted).toContain('summary truncated')
     expect(fitSummary('short')).toBe('short')
+  })
+
+  it('logs each change when it is recorded, in past tense for apply and as a plan for plan', () => {
+    const log = recorder()
+    const report = new RunReport('apply', log)
+    report.change({ action: 'created', resource: 'managed-private-endpoint', id: '/pe' })
+    expect(log.lines).toEqual(['Created managed-private-endpoint /pe'])
+    expect(
+      changeLine(
+        { action: 'update', resource: 'linked-service', id: '/ls', fields: ['sslMode'] },
+        'plan'
+      )
+    ).toBe('Plan: update linked-service /ls (fields: sslMode)')
+  })
+
+  it('blames a wait that timed out on the obstacle recorded in the same step', async () => {
+    const report = new RunReport('apply', recorder())
+    const timeout = new WaitTimeoutError('Timed out after 2s waiting for someone.', 'Raise it.')
+    await expect(
+      report.step('Approval', async () => {
+        report.obstacle(new ActionError('Could not approve (HTTP 403).', { hint: 'Grant X on S.' }))
+        throw timeout
+      })
+    ).rejects.toBe(timeout)
+    expect(report.failed).toMatchObject({
+      message:
+        'Timed out after 2s waiting for someone.\nIt could only end by someone else: Could not approve (HTTP 403).',
+      hint: 'Grant X on S.'
+    })
+  })
+
+  it('does not carry an obstacle into a later step', async () => {
+    const report = new RunReport('apply', recorder())
+    await report.step('Approval', async () => {
+      report.obstacle(new ActionError('Could not approve.', { hint: 'Grant X.' }))
+      return { value: undefined, found: '', done: 'approved by someone else' }
+    })
+    const timeout = new WaitTimeoutError('Timed out waiting for the run.', 'Raise test-timeout.')
+    await expect(report.step('Connection test', async () => Promise.reject(timeout))).rejects.toBe(
+      timeout
+    )
+    expect(report.failed).toMatchObject({ hint: 'Raise test-timeout.' })
+  })
+
+  it('gives every failure a likely cause and fix, the catalogue fallback when none is known', () => {
+    const report = new RunReport('apply', recorder())
+    report.fail(new Error('something odd'))
+    expect(report.summaryMarkdown()).toMatch(
+      /\*\*Likely cause and fix:\*\* A failure the action does not recognise\. Read the message above/
+    )
   })
 })

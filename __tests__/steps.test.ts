@@ -279,7 +279,12 @@ describe('ensureApproval', () => {
         log,
         clock: { now: () => 0, sleep: async () => undefined }
       }),
-      ledger: { mode: 'apply', change: (change: Change) => changes.push(change), output: () => {} },
+      ledger: {
+        mode: 'apply',
+        change: (change: Change) => changes.push(change),
+        output: () => {},
+        obstacle: () => {}
+      },
       run: { repository: 'o/r', runId: '7', runAttempt: '1', runUrl: 'https://x' }
     } as unknown as StepContext
     const outcome = await ensureApproval(context, {

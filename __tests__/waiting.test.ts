@@ -117,4 +117,47 @@ describe('Waiter', () => {
     )
     expect(Date.now() - started).toBeLessThan(400)
   })
+
+  it('speaks during a long poll-interval: state changes, a heartbeat every 30 s, and when done', async () => {
+    const clock = fakeClock()
+    const lines: string[] = []
+    const log = { ...quiet, info: (line: string) => void lines.push(`${clock.now()} ${line}`) }
+    const statuses: Record<number, string> = { 0: 'Provisioning', 500: 'Pending' }
+    const waiterWithLog = new Waiter({
+      pollIntervalMs: 120_000,
+      stepDeadline: Number.MAX_SAFE_INTEGER,
+      signal: new AbortController().signal,
+      log,
+      clock
+    })
+    const value = await waiterWithLog.until({ ...request, timeoutMs: 300_000 }, async () =>
+      clock.now() >= 60_000
+        ? { done: true, value: 'ready' }
+        : { done: false, status: statuses[clock.now()] ?? 'Pending' }
+    )
+    expect(value).toBe('ready')
+    // Looks at 0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5 and 63.5 s; 30 s of silence brings a heartbeat.
+    expect(lines).toEqual([
+      '0 Waiting for the thing: Provisioning',
+      '500 Waiting for the thing: Provisioning → Pending (after 500ms)',
+      "30500 Still waiting for the thing: Pending (31s elapsed, limit 'approval-timeout' (5m))",
+      "60500 Still waiting for the thing: Pending (1m 1s elapsed, limit 'approval-timeout' (5m))",
+      '63500 Done waiting for the thing after 1m 4s.'
+    ])
+    expect(clock.pauses).toEqual([500, 1000, 2000, 4000, 8000, 15_000, 1000, 29_000, 3000])
+  })
+
+  it('says nothing extra when the wait ends at its first look', async () => {
+    const lines: string[] = []
+    const log = { ...quiet, info: (line: string) => void lines.push(line) }
+    const clock = fakeClock()
+    await new Waiter({
+      pollIntervalMs: 1000,
+      stepDeadline: Number.MAX_SAFE_INTEGER,
+      signal: new AbortController().signal,
+      log,
+      clock
+    }).until(request, doneAfter(1))
+    expect(lines).toEqual([])
+  })
 })

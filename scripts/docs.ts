@@ -1,8 +1,9 @@
-// `npm run docs`: rewrites the README's inputs and outputs tables from action.yml, so the two never drift
-// (`npm run docs -- --check` fails instead when they differ).
+// `npm run docs`: rewrites the README's inputs and outputs tables from action.yml, and its
+// troubleshooting table from the failure catalogue, so they never drift (`--check` fails instead).
 import { readFile, writeFile } from 'node:fs/promises'
 import { format, resolveConfig } from 'prettier'
 import { parse } from 'yaml'
+import { troubleshootingRows } from '../src/failures.js'
 
 interface ActionMetadata {
   inputs: Record<string, { description: string; required?: boolean; default?: string }>
@@ -26,6 +27,20 @@ export function outputsTable(metadata: ActionMetadata): string {
   return ['| Output | Description |', '| --- | --- |', ...rows].join('\n')
 }
 
+/** A cell whose `<placeholders>` show as text, not as HTML tags. */
+const textCell = (text: string): string => cell(text).replace(/</g, '&lt;').replace(/>/g, '&gt;')
+
+export function troubleshootingTable(): string {
+  const rows = troubleshootingRows().map((row) =>
+    [row.title, row.recognisedBy, row.cause, row.fix].map(textCell).join(' | ')
+  )
+  return [
+    '| Failure | Recognised by | Likely cause | Fix |',
+    '| --- | --- | --- | --- |',
+    ...rows.map((row) => `| ${row} |`)
+  ].join('\n')
+}
+
 function replaceSection(readme: string, marker: string, table: string): string {
   const pattern = new RegExp(`(<!-- ${marker}:start -->)[\\s\\S]*?(<!-- ${marker}:end -->)`)
   if (!pattern.test(readme))
@@ -37,16 +52,18 @@ const metadata = parse(await readFile('action.yml', 'utf8')) as ActionMetadata
 const readme = await readFile('README.md', 'utf8')
 // Formatted as `prettier --write` would, so the check and the formatter agree.
 const updated = await format(
-  replaceSection(
-    replaceSection(readme, 'inputs', inputsTable(metadata)),
-    'outputs',
-    outputsTable(metadata)
-  ),
+  [
+    { marker: 'inputs', table: inputsTable(metadata) },
+    { marker: 'outputs', table: outputsTable(metadata) },
+    { marker: 'troubleshooting', table: troubleshootingTable() }
+  ].reduce((text, { marker, table }) => replaceSection(text, marker, table), readme),
   { ...(await resolveConfig('README.md')), parser: 'markdown' }
 )
 if (process.argv.includes('--check')) {
   if (updated !== readme) {
-    console.error('README.md inputs/outputs differ from action.yml: run `npm run docs`.')
+    console.error(
+      'README.md inputs/outputs/troubleshooting differ from action.yml or src/failures.ts: run `npm run docs`.'
+    )
     process.exit(1)
   }
 } else {

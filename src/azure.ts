@@ -10,8 +10,10 @@ import {
   type AccessToken,
   type TokenCredential
 } from '@azure/identity'
-import { ActionError } from './errors.js'
+import { ActionError, CancelledError } from './errors.js'
+import { explain, hintOf, signalFromMessage, type FailureFacts } from './failures.js'
 import type { Logger } from './io.js'
+import type { StepOutcome } from './report.js'
 import type { AuthMethod, Settings, SignInSettings } from './settings.js'
 
 const userAgentPrefix = 'GitHubActions/adf-pg-private-link'
@@ -19,6 +21,8 @@ const userAgentPrefix = 'GitHubActions/adf-pg-private-link'
 export interface AuthChoice {
   method: AuthMethod
   reason: string
+  /** auth auto fell back although client-id and tenant-id ask for OIDC: no id-token: write. */
+  idTokenMissing?: boolean
 }
 
 /** Resolves `auth: auto` from the inputs and the runner's environment. */
@@ -43,7 +47,8 @@ export function chooseAuthMethod(signIn: SignInSettings, env: NodeJS.ProcessEnv)
   return {
     method: 'azure-cli',
     reason:
-      'no OIDC token (id-token: write) or client-secret: using the Azure CLI session (azure/login)'
+      'no OIDC token (id-token: write) or client-secret: using the Azure CLI session (azure/login)',
+    idTokenMissing: Boolean(signIn.clientId && signIn.tenantId)
   }
 }
 
@@ -143,6 +148,126 @@ export function logSignIn(choice: AuthChoice, settings: Settings, log: Logger): 
   log.info(
     `Signing in with ${choice.method} (${choice.reason}); cloud ${cloud.name}, Resource Manager ${cloud.resourceManagerEndpoint}, authority ${cloud.authorityHost}.`
   )
+}
+
+/** The claims of the last GitHub ID token handed to Entra ID (never the token itself). */
+export interface PresentedClaims {
+  subject?: string
+  audience?: string
+}
+
+/** The subject and audience of a JWT's payload; empty when it is not a JWT. */
+export function claimsOf(jwt: string): PresentedClaims {
+  try {
+    const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString()) as {
+      sub?: unknown
+      aud?: unknown
+    }
+    const audience = [payload.aud].flat().filter((value) => typeof value === 'string')
+    return {
+      subject: typeof payload.sub === 'string' ? payload.sub : undefined,
+      audience: audience.length ? audience.join(',') : undefined
+    }
+  } catch {
+    return {}
+  }
+}
+
+/** Wraps the ID-token source so a failed sign-in can say which subject and audience it presented. */
+export function watchIdTokens(fetchIdToken: (audience: string) => Promise<string>): {
+  fetch: (audience: string) => Promise<string>
+  presented: () => PresentedClaims
+} {
+  let presented: PresentedClaims = {}
+  return {
+    fetch: async (audience) => {
+      const token = await fetchIdToken(audience)
+      presented = claimsOf(token)
+      return token
+    },
+    presented: () => presented
+  }
+}
+
+/** Who signed in where, as the Sign-in row and its failure name it. */
+export function signInFacts(
+  choice: AuthChoice,
+  signIn: SignInSettings,
+  presented: PresentedClaims
+): FailureFacts {
+  const { cloud } = signIn
+  const oidc = choice.method === 'oidc'
+  return {
+    method: choice.method,
+    clientId: signIn.clientId,
+    tenantId: signIn.tenantId,
+    cloud: cloud.name,
+    authority: signIn.tenantId ? `${cloud.authorityHost}/${signIn.tenantId}` : cloud.authorityHost,
+    audience: oidc ? (presented.audience ?? cloud.oidcAudience) : undefined,
+    subject: oidc ? presented.subject : undefined
+  }
+}
+
+function describeSignIn(facts: FailureFacts): string {
+  return [
+    facts.method,
+    facts.clientId && `client id ${facts.clientId}`,
+    facts.tenantId && `tenant ${facts.tenantId}`,
+    `cloud ${facts.cloud}`,
+    `authority ${facts.authority}`,
+    facts.audience && `audience '${facts.audience}'`,
+    facts.subject && `subject '${facts.subject}'`
+  ]
+    .filter(Boolean)
+    .join(', ')
+}
+
+/** Entra's own words: the AADSTS line without trace ids and timestamps, else the first line. */
+function entraWords(message: string): string {
+  const aadsts = /AADSTS\d+:[^\r\n]*?(?=(?:\r|\n|Trace ID:|$))/.exec(message)?.[0]
+  return (aadsts ?? message.split(/\r?\n/)[0]).trim()
+}
+
+/** A failed first token request as an ActionError: what was presented, the cause and the fix. */
+export function signInError(error: unknown, choice: AuthChoice, facts: FailureFacts): ActionError {
+  if (error instanceof ActionError) return error
+  const message = error instanceof Error ? error.message : String(error)
+  const signal = {
+    ...signalFromMessage('sign-in', message),
+    ...(choice.idTokenMissing ? { code: 'IdTokenMissing' } : {})
+  }
+  return new ActionError(`Sign-in failed (${describeSignIn(facts)}): ${entraWords(message)}`, {
+    resource: facts.authority,
+    cause: error,
+    hint: hintOf(explain(signal, facts))
+  })
+}
+
+/**
+ * The Sign-in step: asks for the Resource Manager token that every later request uses (the
+ * shared cache keeps it), so a refused sign-in fails here, not as the first ARM request.
+ * Throws ActionError (cause and fix from the catalogue) or CancelledError.
+ */
+export async function signIn(
+  credential: TokenCredential,
+  choice: AuthChoice,
+  settings: SignInSettings,
+  presented: () => PresentedClaims,
+  abortSignal: AbortSignal
+): Promise<StepOutcome<void>> {
+  try {
+    await credential.getToken(`${settings.cloud.resourceManagerEndpoint}/.default`, {
+      abortSignal
+    })
+  } catch (error) {
+    if (abortSignal.aborted) throw new CancelledError('signing in')
+    throw signInError(error, choice, signInFacts(choice, settings, presented()))
+  }
+  return {
+    value: undefined,
+    found: describeSignIn(signInFacts(choice, settings, presented())),
+    done: 'signed in'
+  }
 }
 
 /** The part of the SDK's raw response this action reads. */

@@ -1,4 +1,6 @@
-// Errors that say what failed, on which resource, and what to do; and the translation of SDK errors.
+// Errors that say what failed, on which resource, and what to do; and the translation of SDK errors
+// (their likely cause and fix come from the catalogue in failures.ts).
+import { explain, hintOf, signalFromMessage } from './failures.js'
 
 export interface ActionErrorDetails {
   /** The ARM id or name of the resource involved. */
@@ -58,42 +60,66 @@ export function statusCodeOf(error: unknown): number | undefined {
   return error instanceof Error && error.cause !== undefined ? statusCodeOf(error.cause) : undefined
 }
 
-/** The missing permission and scope from an ARM AuthorizationFailed message. */
-function parseAuthorizationFailure(message: string): { action?: string; scope?: string } {
-  const action = /perform action '([^']+)'/i.exec(message)?.[1]
-  const scope = /over scope '([^']+)'/i.exec(message)?.[1]
-  return { action, scope }
+/** The scope of an ARM AuthorizationFailed message. */
+function authorizationScope(message: string): string | undefined {
+  return /over scope '([^']+)'/i.exec(message)?.[1]
 }
 
-/** The built-in role that grants an action, for the hint. */
-function roleFor(action: string): string {
-  const lower = action.toLowerCase()
-  if (lower.startsWith('microsoft.datafactory/')) {
-    return lower.endsWith('/read')
-      ? 'Reader (or Data Factory Contributor)'
-      : 'Data Factory Contributor'
-  }
-  if (lower.startsWith('microsoft.dbforpostgresql/')) {
-    return lower.endsWith('/read') ? 'Reader' : 'Contributor (or a custom role with this action)'
-  }
-  return lower.endsWith('/read') ? 'Reader' : 'Contributor'
+/** Which input sets each segment of an ARM id, by the provider the id belongs to. */
+const scopeSegmentInputs: Record<string, string> = {
+  subscriptions: 'subscription-id',
+  factories: 'factory-name',
+  managedvirtualnetworks: 'managed-virtual-network',
+  managedprivateendpoints: 'endpoint-name',
+  integrationruntimes: 'integration-runtime',
+  linkedservices: 'linked-service-name',
+  flexibleservers: 'server-name'
 }
 
-/** What to do about statuses whose ARM message rarely says it. */
-function defaultHint(status: number | undefined): string | undefined {
-  if (status === 400)
-    return 'Azure refused the request as invalid: check the names and inputs the message mentions, then run again.'
-  if (status === 409)
-    return 'The resource is busy or in a conflicting state (another operation may be running on it): wait a few minutes and run again.'
-  if (status !== undefined && status >= 500)
-    return 'Azure failed on its side (the SDK already retried): run again later, and check Azure status if it persists.'
-  return undefined
+/**
+ * The inputs that built an ARM id, with their values, for a fix to name:
+ * "'subscription-id' (…), 'resource-group' (rg) and 'factory-name' (adf)". A server's resource
+ * group is 'server-resource-group' (or part of 'server-id').
+ */
+export function inputsOfScope(scope: string): string {
+  const segments = scope.split('/').filter(Boolean)
+  const isServer = /\/providers\/Microsoft\.DBforPostgreSQL\//i.test(scope)
+  const named: string[] = []
+  for (let index = 0; index + 1 < segments.length; index += 1) {
+    const kind = segments[index].toLowerCase()
+    const value = decodeURIComponent(segments[index + 1])
+    const input =
+      kind === 'resourcegroups'
+        ? isServer
+          ? 'server-resource-group'
+          : 'resource-group'
+        : scopeSegmentInputs[kind]
+    if (input) {
+      named.push(`'${input}' (${value})`)
+      index += 1
+    }
+  }
+  if (named.length === 0) return `the inputs that name '${scope}'`
+  const listed =
+    named.length === 1 ? named[0] : `${named.slice(0, -1).join(', ')} and ${named.at(-1)}`
+  return isServer ? `${listed} (or 'server-id', when the server is given by id)` : listed
+}
+
+/** Errors of @azure/identity's credentials (the token request failed, not the ARM request). */
+function isCredentialError(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    ['AuthenticationError', 'CredentialUnavailableError', 'AggregateAuthenticationError'].includes(
+      error.name
+    )
+  )
 }
 
 /**
  * An ActionError for a failed SDK call: `what` is the operation in words ("read the factory"),
- * `resource` the id or name it was about, `permission` the action it needs (for a 403 whose
- * message does not name it). Request bodies are never included.
+ * `resource` the ARM id (or name) it was about, `permission` the RBAC action it needs (for a 403
+ * whose message does not name it). The hint is the catalogue's cause and fix (src/failures.ts).
+ * Request bodies are never included.
  */
 export function translateAzureError(
   error: unknown,
@@ -105,44 +131,30 @@ export function translateAzureError(
   const subject = resource ? `${what} '${resource}'` : what
   if (error instanceof Error && error.name === 'AbortError')
     return new CancelledError(`trying to ${subject}`)
+  const message = error instanceof Error ? error.message : String(error)
+  const area = isCredentialError(error) ? 'sign-in' : 'resource-manager'
+  const signal = signalFromMessage(area, message)
+  const facts = { scope: resource, scopeInputs: inputsOfScope(resource) }
   if (!isRestError(error)) {
-    const message = error instanceof Error ? error.message : String(error)
-    return new ActionError(`Could not ${subject}: ${message}`, { resource, cause: error })
+    const explanation = explain(signal, facts)
+    return new ActionError(`Could not ${subject}: ${message}`, {
+      resource,
+      cause: error,
+      hint: hintOf(explanation)
+    })
   }
   const status = error.statusCode
-  const detail = `${error.code ? `${error.code}: ` : ''}${error.message}`
-  const failed = `Could not ${subject} (HTTP ${status ?? 'error'}, ${detail})`
-  if (status === 403) {
-    const { action, scope } = parseAuthorizationFailure(error.message)
-    const missing = action ?? permission
-    return new ActionError(failed, {
-      resource,
-      cause: error,
-      hint: `The signed-in identity lacks '${missing}' on scope '${scope ?? resource}'. Grant it ${roleFor(missing)} on that scope (role assignments can take a few minutes to apply).`
-    })
-  }
-  if (status === 401) {
-    return new ActionError(failed, {
-      resource,
-      cause: error,
-      hint: 'The token was refused: check tenant-id, client-id and the federated credential (subject and audience) or the client secret, and that environment matches the cloud.'
-    })
-  }
-  if (status === 404) {
-    return new ActionError(failed, {
-      resource,
-      cause: error,
-      hint: 'Check the name, resource group and subscription; the signed-in identity must also be able to see it.'
-    })
-  }
-  if (status === 429) {
-    return new ActionError(failed, {
-      resource,
-      cause: error,
-      hint: 'Azure Resource Manager is throttling this identity; the SDK already retried with Retry-After. Run again later or reduce parallel jobs using the same identity.'
-    })
-  }
-  return new ActionError(failed, { resource, cause: error, hint: defaultHint(status) })
+  const scope = authorizationScope(message) ?? resource
+  const explanation = explain(
+    { ...signal, status, code: error.code, permission: signal.permission ?? permission },
+    { ...facts, scope, scopeInputs: inputsOfScope(scope) }
+  )
+  const detail = `${error.code ? `${error.code}: ` : ''}${message}`
+  return new ActionError(`Could not ${subject} (HTTP ${status ?? 'error'}, ${detail})`, {
+    resource,
+    cause: error,
+    hint: hintOf(explanation)
+  })
 }
 
 /** Runs `call`; a failure becomes an ActionError naming the operation, resource and permission. */
@@ -159,12 +171,19 @@ export async function describeFailure<T>(
   }
 }
 
-/** Undefined when the call answers 404: the resource is absent. */
+/** ARM's 404 codes for a missing container: a typo in an input, not an absent resource. */
+const missingContainerCodes = new Set(['resourcegroupnotfound', 'subscriptionnotfound'])
+
+/**
+ * Undefined when the call answers 404: the resource is absent. A missing resource group or
+ * subscription (ResourceGroupNotFound, SubscriptionNotFound) is thrown: it means a wrong input.
+ */
 export async function unlessNotFound<T>(call: () => Promise<T>): Promise<T | undefined> {
   try {
     return await call()
   } catch (error) {
-    if (statusCodeOf(error) === 404) return undefined
+    const code = isRestError(error) ? (error.code ?? '').toLowerCase() : ''
+    if (statusCodeOf(error) === 404 && !missingContainerCodes.has(code)) return undefined
     throw error
   }
 }

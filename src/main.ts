@@ -5,14 +5,18 @@ import {
   createCredential,
   logSignIn,
   sharedTokenCache,
+  signIn,
+  watchIdTokens,
+  type AuthChoice,
   type AzureClients
 } from './azure.js'
 import { formatDuration } from './duration.js'
 import { ActionError, CancelledError } from './errors.js'
 import { readMode, readSettings } from './inputs.js'
 import { createActionIO, type ActionIO, type PullRequestComments } from './io.js'
-import { planCommentMarker, publishPlanComment } from './plan-comment.js'
 import type { Settings } from './settings.js'
+import type { TokenCredential } from '@azure/identity'
+import { planCommentMarker, publishPlanComment } from './plan-comment.js'
 import { RunReport, type StepOutcome } from './report.js'
 import { ensureApproval } from './steps/approval.js'
 import { testConnection } from './steps/connection-test.js'
@@ -61,12 +65,26 @@ export function explainTimeout(error: unknown, signal: AbortSignal, timeoutMs: n
   )
 }
 
-/** Signs in as the inputs say and returns the Azure clients (main and post alike). */
-export function signIn(settings: Settings, io: ActionIO): AzureClients {
+/**
+ * Signs in as the inputs say (main and post alike): the credential, which ID tokens it presented
+ * (for the sign-in step's diagnosis) and the two SDK clients. No request is sent yet.
+ */
+export function connect(
+  settings: Settings,
+  io: Pick<ActionIO, 'idToken' | 'log'>
+): {
+  auth: AuthChoice
+  idTokens: ReturnType<typeof watchIdTokens>
+  credential: TokenCredential
+  clients: AzureClients
+} {
   const auth = chooseAuthMethod(settings.signIn, process.env)
   logSignIn(auth, settings, io.log)
-  const credential = sharedTokenCache(createCredential(auth.method, settings.signIn, io.idToken))
-  return createClients(settings, credential)
+  const idTokens = watchIdTokens(io.idToken)
+  const credential = sharedTokenCache(
+    createCredential(auth.method, settings.signIn, idTokens.fetch)
+  )
+  return { auth, idTokens, credential, clients: createClients(settings, credential) }
 }
 
 /** Cancels through `controller` on the runner's SIGINT (and the SIGTERM 7.5 s later). */
@@ -86,7 +104,7 @@ function abortOnSignals(controller: AbortController, io: ActionIO): () => void {
 export async function run(io: ActionIO = createActionIO()): Promise<void> {
   const controller = new AbortController()
   const stopListening = abortOnSignals(controller, io)
-  const report = new RunReport(readMode(io.inputs))
+  const report = new RunReport(readMode(io.inputs), io.log)
   io.state.save('isPost', 'true') // the same entry then runs as the post step (see post.ts)
   let planComment: { comments: PullRequestComments; marker: string } | undefined
   try {
@@ -96,7 +114,7 @@ export async function run(io: ActionIO = createActionIO()): Promise<void> {
         ? io.pullRequestComments(settings.githubToken)
         : undefined
     if (comments) planComment = { comments, marker: planCommentMarker(settings) }
-    const clients = signIn(settings, io)
+    const { auth, idTokens, credential, clients } = connect(settings, io)
     // One signal for every wait and SDK call: the runner's cancel or the `timeout` input.
     const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(settings.timeoutMs)])
     const context: StepContext = {
@@ -119,6 +137,9 @@ export async function run(io: ActionIO = createActionIO()): Promise<void> {
           throw explainTimeout(error, signal, settings.timeoutMs)
         })
       )
+    await step('Sign-in', () =>
+      signIn(credential, auth, settings.signIn, idTokens.presented, signal)
+    )
     if (settings.mode === 'destroy') await step('Teardown', () => teardown(context))
     else await apply(context, step)
   } catch (error) {

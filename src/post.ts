@@ -2,7 +2,7 @@
 // connection test's temporary objects that main listed in the runner state and did not remove.
 import { readSettings } from './inputs.js'
 import type { ActionIO } from './io.js'
-import { signIn } from './main.js'
+import { connect } from './main.js'
 import { RunReport } from './report.js'
 import type { StepContext } from './steps/context.js'
 import { probeCount, removeProbes, savedProbes } from './steps/probes.js'
@@ -21,7 +21,7 @@ export async function runPost(io: ActionIO): Promise<void> {
     const signal = AbortSignal.timeout(postLimitMs)
     const context: StepContext = {
       settings,
-      clients: signIn(settings, io),
+      clients: connect(settings, io).clients,
       log: io.log,
       waiter: new Waiter({
         pollIntervalMs: settings.pollIntervalMs,
@@ -29,7 +29,7 @@ export async function runPost(io: ActionIO): Promise<void> {
         signal,
         log: io.log
       }),
-      ledger: new RunReport(settings.mode),
+      ledger: new RunReport(settings.mode, io.log),
       run: io.run,
       state: io.state
     }

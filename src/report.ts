@@ -2,8 +2,10 @@
 // changed here, and `publish` writes it all (called from a `finally`, so failures get a summary too).
 import { formatDuration } from './duration.js'
 import { ActionError, CancelledError } from './errors.js'
-import type { OutputWriter, SecretMasker, SummaryWriter } from './io.js'
+import { explain, hintOf } from './failures.js'
+import type { Logger, OutputWriter, SecretMasker, SummaryWriter } from './io.js'
 import type { Mode } from './settings.js'
+import { WaitTimeoutError } from './waiting.js'
 
 /** Past tense for what apply did; present tense for what plan would do. */
 export type ChangeAction =
@@ -53,8 +55,14 @@ export type ObservedOutput = Exclude<OutputName, 'changed' | 'changes'>
 /** What steps write to while they work. */
 export interface Ledger {
   readonly mode: Mode
+  /** Records a change and logs it at once. */
   change(change: Change): void
   output(name: ObservedOutput, value: string): void
+  /**
+   * Records a failure the step worked around by waiting (approve refused: someone else must);
+   * if the step's wait then times out, this failure is what the run reports as its cause.
+   */
+  obstacle(error: ActionError): void
 }
 
 /** What a step returns: its value for later steps, and one line each for the summary. */
@@ -91,14 +99,21 @@ export class RunReport implements Ledger {
   private readonly changes: Change[] = []
   private readonly steps: StepRecord[] = []
   private failure?: Failure
+  private obstacles: ActionError[] = []
 
   constructor(
     readonly mode: Mode,
+    private readonly log: Logger,
     private readonly now: () => number = Date.now
   ) {}
 
   change(change: Change): void {
     this.changes.push(change)
+    this.log.info(changeLine(change, this.mode))
+  }
+
+  obstacle(error: ActionError): void {
+    this.obstacles.push(error)
   }
 
   output(name: ObservedOutput, value: string): void {
@@ -109,6 +124,7 @@ export class RunReport implements Ledger {
   async step<T>(name: string, run: () => Promise<StepOutcome<T>>): Promise<T> {
     const started = this.now()
     const changesBefore = this.changes.length
+    this.obstacles = []
     try {
       const outcome = await run()
       this.steps.push({
@@ -130,20 +146,36 @@ export class RunReport implements Ledger {
         durationMs: this.now() - started,
         changes: this.changes.slice(changesBefore)
       })
-      this.fail(error, name)
+      this.fail(this.blamed(error), name)
       throw error
     }
+  }
+
+  /** A wait that timed out behind an obstacle failed because of that obstacle. */
+  private blamed(error: unknown): unknown {
+    const [obstacle] = this.obstacles
+    if (!(error instanceof WaitTimeoutError) || !obstacle) return error
+    return new ActionError(
+      `${error.message}\nIt could only end by someone else: ${obstacle.message}`,
+      {
+        resource: obstacle.resource,
+        cause: error,
+        hint: obstacle.hint
+      }
+    )
   }
 
   /** Records the error that ended the run (the first one wins). */
   fail(error: unknown, step?: string): void {
     if (this.failure) return
     const message = error instanceof Error ? error.message : String(error)
+    const known = error instanceof ActionError ? error.hint : undefined
     this.failure = {
       step,
       cancelled: error instanceof CancelledError,
       message,
-      hint: error instanceof ActionError ? error.hint : undefined
+      // Every failure gets a likely cause and fix: the catalogue's fallback when none is known.
+      hint: known ?? hintOf(explain({ area: 'resource-manager', message }))
     }
   }
 
@@ -197,7 +229,7 @@ export class RunReport implements Ledger {
     }
     if (this.failure) {
       lines.push('', '### What failed', '', quote(this.failure.message))
-      if (this.failure.hint) lines.push('', '**Likely cause and fix:** ' + this.failure.hint)
+      if (this.failure.hint) lines.push('', `**Likely cause and fix:** ${this.failure.hint}`)
     }
     return fitSummary(lines.join('\n') + '\n')
   }
@@ -213,6 +245,20 @@ export class RunReport implements Ledger {
     }
     await summary.write(secrets.redact(this.summaryMarkdown()))
   }
+}
+
+/** The log line of a change: "Created linked-service <id>" (plan: "Plan: create …"). */
+export function changeLine(change: Change, mode: Mode): string {
+  const details = [
+    change.fields?.length ? `fields: ${change.fields.join(', ')}` : '',
+    change.reason
+  ]
+    .filter(Boolean)
+    .join('; ')
+  const what = `${change.resource} ${change.id}${details ? ` (${details})` : ''}`
+  return mode === 'plan'
+    ? `Plan: ${change.action} ${what}`
+    : `${change.action[0].toUpperCase()}${change.action.slice(1)} ${what}`
 }
 
 function cell(text: string): string {

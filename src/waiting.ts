@@ -48,6 +48,8 @@ export class WaitTimeoutError extends ActionError {
 
 /** The first pause; later pauses double up to `poll-interval`. */
 const firstPollDelayMs = 500
+/** Longest silence during a wait: a heartbeat line at least this often. */
+export const heartbeatMs = 30_000
 /** A safety bound on the number of looks per wait, whatever the durations. */
 const maxPollsPerWait = 10_000
 
@@ -76,36 +78,62 @@ export class Waiter {
     if (this.options.signal.aborted) throw new CancelledError(during)
   }
 
-  /** Calls `probe` until it reports done; logs each new status. */
+  /**
+   * Calls `probe` until it reports done. Speaks while it waits: a line when the status changes,
+   * one when done, and a heartbeat (what, elapsed, limit) when nothing was said for 30 s, however
+   * long `poll-interval` is. Throws WaitTimeoutError at the limit, CancelledError on cancel.
+   */
   async until<T>(request: WaitRequest, probe: () => Promise<Poll<T>>): Promise<T> {
+    const { log } = this.options
     const started = this.clock.now()
     const ownDeadline = started + request.timeoutMs
     const deadline = Math.min(ownDeadline, this.options.stepDeadline)
-    let delay = Math.min(firstPollDelayMs, this.options.pollIntervalMs)
-    let lastStatus = ''
-    for (let poll = 1; poll <= maxPollsPerWait; poll++) {
-      this.checkCancelled(`waiting for ${request.what}`)
-      const result = await probe()
-      if (result.done) return result.value
-      if (result.status !== lastStatus) {
-        this.options.log.info(`Waiting for ${request.what}: ${result.status}`)
-        lastStatus = result.status
-      }
-      const remaining = deadline - this.clock.now()
-      if (remaining <= 0) break
-      await this.clock.sleep(
-        Math.min(delay, remaining),
-        this.options.signal,
-        `waiting for ${request.what}`
-      )
-      delay = Math.min(delay * 2, this.options.pollIntervalMs)
-    }
     const limit =
       ownDeadline <= this.options.stepDeadline
         ? `'${request.timeoutInput}' (${formatDuration(request.timeoutMs)})`
         : `the step's 'timeout'`
+    const during = `waiting for ${request.what}`
+    const elapsed = (): string => formatDuration(this.clock.now() - started)
+    let delay = Math.min(firstPollDelayMs, this.options.pollIntervalMs)
+    let lastStatus = ''
+    // When the log last said something about this wait (planned times, so a frozen clock still ends).
+    let spokeAt = started
+    for (let poll = 1; poll <= maxPollsPerWait; poll++) {
+      this.checkCancelled(during)
+      const result = await probe()
+      if (result.done) {
+        if (lastStatus) log.info(`Done waiting for ${request.what} after ${elapsed()}.`)
+        return result.value
+      }
+      if (result.status !== lastStatus) {
+        log.info(
+          lastStatus
+            ? `Waiting for ${request.what}: ${lastStatus} → ${result.status} (after ${elapsed()})`
+            : `Waiting for ${request.what}: ${result.status}`
+        )
+        lastStatus = result.status
+        spokeAt = this.clock.now()
+      }
+      const now = this.clock.now()
+      if (deadline - now <= 0) break
+      const nextPollAt = Math.min(now + delay, deadline)
+      // Bounded: one heartbeat per 30 s of a pause that is at most poll-interval long.
+      while (spokeAt + heartbeatMs < nextPollAt) {
+        spokeAt += heartbeatMs
+        await this.clock.sleep(Math.max(0, spokeAt - this.clock.now()), this.options.signal, during)
+        log.info(
+          `Still waiting for ${request.what}: ${lastStatus} (${elapsed()} elapsed, limit ${limit})`
+        )
+      }
+      await this.clock.sleep(
+        Math.max(0, nextPollAt - this.clock.now()),
+        this.options.signal,
+        during
+      )
+      delay = Math.min(delay * 2, this.options.pollIntervalMs)
+    }
     throw new WaitTimeoutError(
-      `Timed out after ${formatDuration(this.clock.now() - started)} waiting for ${request.what} (limit: ${limit}; last seen: ${lastStatus || 'nothing yet'}).`,
+      `Timed out after ${elapsed()} waiting for ${request.what} (limit: ${limit}; last seen: ${lastStatus || 'nothing yet'}).`,
       request.hint
     )
   }

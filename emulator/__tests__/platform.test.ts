@@ -128,6 +128,30 @@ describe('Entra ID as MSAL Node uses it', () => {
     )
   })
 
+  it("resolves the tenant's verified domain to the tenant, and refuses an unknown one like Entra (AADSTS90002)", async () => {
+    const byDomain = new ClientSecretCredential(
+      'emulator.onmicrosoft.com',
+      principal().clientId,
+      principal().clientSecret ?? '',
+      credentialOptions()
+    )
+    const token = await byDomain.getToken(armScope())
+    expect(decodeJwt(token!.token)).toMatchObject({ tid: emulator.tenantId })
+    const discovery = await call('GET', '/contoso.example/v2.0/.well-known/openid-configuration')
+    expect(discovery.status).toBe(400)
+    expect(discovery.body).toMatchObject({ error: 'invalid_tenant', error_codes: [90002] })
+    expect(discovery.body.error_description).toMatch(
+      /^AADSTS90002: Tenant 'contoso.example' not found\./
+    )
+    const unknown = new ClientSecretCredential(
+      'contoso.example',
+      principal().clientId,
+      principal().clientSecret ?? '',
+      credentialOptions()
+    )
+    await expect(unknown.getToken(armScope())).rejects.toThrow(/endpoints_resolution_error/)
+  })
+
   it('refuses an application the tenant does not know with AADSTS700016', async () => {
     const stranger = new ClientSecretCredential(
       emulator.tenantId,
@@ -315,6 +339,25 @@ describe("Resource Manager's checks", () => {
     )
     const group = await call('GET', `${resourceGroupPath}?api-version=1999-01-01`, { token })
     expect(group.body.error.code).toBe('InvalidApiVersionParameter')
+  })
+
+  it('answers a factory in a resource group that does not exist with 403 to a caller without rights there, 404 with them', async () => {
+    const typo = `/subscriptions/${basicIds.subscriptionId}/resourceGroups/rg-typo/providers/Microsoft.DataFactory/factories/${basicIds.factoryName}`
+    const hidden = await call('GET', `${typo}?api-version=2018-06-01`, { token: await armToken() })
+    expect(hidden.status).toBe(403)
+    expect(hidden.body.error.code).toBe('AuthorizationFailed')
+    expect(hidden.body.error.message).toContain(
+      `perform action 'Microsoft.DataFactory/factories/read' over scope '${typo}' or the scope is invalid.`
+    )
+    emulator.admin.setRoles(principal().clientId, [
+      { scope: `/subscriptions/${basicIds.subscriptionId}`, role: 'Reader' }
+    ])
+    const missing = await call('GET', `${typo}?api-version=2018-06-01`, { token: await armToken() })
+    expect(missing.status).toBe(404)
+    expect(missing.body.error).toEqual({
+      code: 'ResourceGroupNotFound',
+      message: "Resource group 'rg-typo' could not be found."
+    })
   })
 
   it('answers missing resource groups, unknown types and unknown namespaces like ARM', async () => {

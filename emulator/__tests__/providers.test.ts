@@ -106,6 +106,12 @@ const scenario: Scenario = {
       name: 'pg-password',
       value: 'kv-secret',
       version: 'v2'
+    },
+    {
+      vaultBaseUrl: 'https://kv-demo.vault.azure.net',
+      name: 'pg-password-other-team',
+      value: 'kv-secret',
+      readers: ['adf-other-team']
     }
   ]
 }
@@ -734,7 +740,25 @@ describe('pipeline runs with the Lookup activity', () => {
     expect(missing.run.message).toContain(
       'Failed to get the secret from key vault, secretName: absent, secretVersion: , vaultBaseUrl: https://kv-demo.vault.azure.net/.'
     )
+    expect(missing.activity.error.message).toContain(
+      'A secret with (name/id) absent was not found in this key vault.'
+    )
     expect(JSON.stringify(admin.snapshot())).not.toContain('kv-secret')
+  })
+
+  it("refuses a Key Vault secret the factory's identity may not get, as Data Factory reports it", async () => {
+    await definePipeline('LockedSecret', {
+      type: 'AzureKeyVaultSecret',
+      store: { referenceName: 'KeyVault', type: 'LinkedServiceReference' },
+      secretName: 'pg-password-other-team'
+    })
+    const locked = await runToEnd('LockedSecret')
+    expect(locked.run.status).toBe('Failed')
+    expect(locked.activity.error).toMatchObject({
+      errorCode: '2200',
+      message:
+        "Failed to get the secret from key vault, secretName: pg-password-other-team, secretVersion: , vaultBaseUrl: https://kv-demo.vault.azure.net/. The error message is: Operation returned an invalid status code 'Forbidden'."
+    })
   })
 
   it('signs a managed identity in with the emulator-only credential', () => {

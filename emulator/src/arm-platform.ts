@@ -1,6 +1,7 @@
 // Resource Manager's own resources: tenants, subscriptions, resource groups and provider metadata.
 import { isWithinScope } from './rbac.js'
 import { armError } from './arm-errors.js'
+import { tenantDomainsOf } from './identity.js'
 import { pathSegments, type Router } from './router.js'
 import type { EmuRequest, EmuResponse, Route, Scenario } from './types.js'
 
@@ -284,8 +285,8 @@ export function createArmPlatform({ baseUrl, scenario, router }: ArmPlatformOpti
             tenantId,
             tenantCategory: 'Home',
             displayName: 'Emulated tenant',
-            defaultDomain: 'emulator.onmicrosoft.com',
-            domains: ['emulator.onmicrosoft.com'],
+            defaultDomain: tenantDomainsOf(scenario())[0],
+            domains: tenantDomainsOf(scenario()),
             tenantType: 'AAD'
           }
         ]

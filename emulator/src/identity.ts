@@ -12,6 +12,7 @@ import {
   type JWTPayload
 } from 'jose'
 import { armError } from './arm-errors.js'
+import { sameText } from './router.js'
 import type {
   Caller,
   Delays,
@@ -125,6 +126,11 @@ function formOf(req: EmuRequest): Form {
   return req.body && typeof req.body === 'object' ? (req.body as Form) : {}
 }
 
+/** The tenant's verified domains (Entra resolves them to the tenant, as its id). */
+export function tenantDomainsOf(scenario: Scenario): string[] {
+  return scenario.tenantDomains ?? ['emulator.onmicrosoft.com']
+}
+
 function githubSubjectOf(scenario: Scenario): string {
   const repository = scenario.github?.repository ?? githubDefaultRepository
   const environment = scenario.github?.environment
@@ -141,6 +147,10 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
   const githubTokenRequestToken = randomBytes(32).toString('base64url')
   const tenantId = () => options.scenario().tenantId
   const tenantIssuer = () => `${baseUrl}/${tenantId()}/`
+  /** The tenant id or one of its domains, as an authority path names it. */
+  const isOurTenant = (tenant: string) =>
+    tenant.toLowerCase() === tenantId().toLowerCase() ||
+    tenantDomainsOf(options.scenario()).some((domain) => sameText(domain, tenant))
   const adfsIssuer = `${baseUrl}/adfs`
   const armAudiences = [`${baseUrl}/`, baseUrl]
 
@@ -391,8 +401,9 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
 
   function tenantConfiguration(req: EmuRequest): EmuResponse {
     const tenant = req.params.tenant
-    if (tenant !== tenantId()) return unknownTenant(req, tenant)
-    const authority = `${baseUrl}/${tenant}`
+    if (!isOurTenant(tenant)) return unknownTenant(req, tenant)
+    // A domain resolves to the tenant's id-based endpoints, as Entra's discovery document does.
+    const authority = `${baseUrl}/${tenantId()}`
     return {
       status: 200,
       body: {
@@ -517,7 +528,7 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
       method: 'GET',
       pattern: '/:tenant/discovery/v2.0/keys',
       handle: (req) =>
-        req.params.tenant === tenantId()
+        isOurTenant(req.params.tenant)
           ? { status: 200, body: { keys: [entraKey.jwk] } }
           : unknownTenant(req, req.params.tenant)
     },
@@ -525,7 +536,7 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
       method: 'POST',
       pattern: '/:tenant/oauth2/v2.0/token',
       handle: (req) =>
-        req.params.tenant === tenantId()
+        isOurTenant(req.params.tenant)
           ? token(req, tenantIssuer())
           : unknownTenant(req, req.params.tenant)
     },

@@ -13,7 +13,7 @@ import { sleep } from './delays.js'
 import type { PostgresProvider } from './postgres-flexible.js'
 import type { ProviderContext } from './providers.js'
 import { sameText } from './router.js'
-import type { EmuRequest, EmuResponse, FactorySeed, Route } from './types.js'
+import type { EmuRequest, EmuResponse, FactorySeed, KeyVaultSecretSeed, Route } from './types.js'
 
 /** Known only to this process: the factories' managed identities sign in with passwords derived from it. */
 const identitySecret = randomBytes(32)
@@ -139,13 +139,22 @@ export function createPipelineRuns(options: {
     const secret = reference.secretVersion
       ? versions.find((candidate) => candidate.version === reference.secretVersion)
       : versions.at(-1)
+    // Data Factory's wording; Key Vault checks access before it looks for the secret.
+    const failed = (reason: string) => ({
+      failure: failure(
+        '2200',
+        `Failed to get the secret from key vault, secretName: ${secretName}, secretVersion: ${reference.secretVersion ?? ''}, vaultBaseUrl: ${baseUrl}. The error message is: ${reason}`
+      )
+    })
+    const readable = (candidate: KeyVaultSecretSeed) =>
+      !candidate.readers || candidate.readers.some((reader) => sameText(reader, factory.seed.name))
+    if (versions.length > 0 && !versions.some(readable)) {
+      return failed("Operation returned an invalid status code 'Forbidden'.")
+    }
     if (!secret) {
-      return {
-        failure: failure(
-          '2200',
-          `Failed to get the secret from key vault, secretName: ${secretName}, secretVersion: ${reference.secretVersion ?? ''}, vaultBaseUrl: ${baseUrl}. The error message is: A secret with (name/id) ${secretName} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command.`
-        )
-      }
+      return failed(
+        `A secret with (name/id) ${secretName} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command.`
+      )
     }
     return { secret: secret.value }
   }

@@ -116,6 +116,8 @@ export interface KeyVaultSecretSeed {
   value: string
   /** Defaults to a generated version id; the newest version is served when a reference names none. */
   version?: string
+  /** Factories whose managed identity may get this secret (Key Vault Secrets User); omitted = all. */
+  readers?: string[]
 }
 
 /** The workflow run whose GitHub OIDC tokens the emulator issues (subject `repo:<repository>:ref:<ref>`). */
@@ -130,6 +132,8 @@ export interface GitHubRunSeed {
 
 export interface Scenario {
   tenantId: string
+  /** Verified domains of the tenant, usable instead of its id; defaults to ['emulator.onmicrosoft.com']. */
+  tenantDomains?: string[]
   github?: GitHubRunSeed
   subscriptions: {
     id: string

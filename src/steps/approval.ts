@@ -231,6 +231,7 @@ async function approve(context: StepContext, connection: ConnectionView): Promis
       approvePermission
     )
     if (statusCodeOf(error) !== 403) throw translated
+    context.ledger.obstacle(translated)
     context.log.warning(
       `${translated.message} ${translated.hint} Approving also needs '${approveActionPermission}'. Waiting for someone else to approve instead.`
     )

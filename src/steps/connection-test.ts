@@ -3,6 +3,7 @@
 // explains a failure. The temporary objects are removed afterwards, always.
 import type { ActivityRun, PipelineResource } from '@azure/arm-datafactory'
 import { ActionError, CancelledError, describeFailure } from '../errors.js'
+import { explain, hintOf, signalFromMessage } from '../failures.js'
 import type { StepOutcome } from '../report.js'
 import { cleanupOptions, requestOptions, type StepContext } from './context.js'
 import { untestedReason, type LinkedServiceResult } from './linked-service.js'
@@ -54,26 +55,9 @@ export function activityFailure(activityRuns: ActivityRun[]): string | undefined
   return undefined
 }
 
-/** What to check, from the words of the failure. */
-export function connectionTestHint(message: string): string {
-  const text = message.toLowerCase()
-  if (
-    /password authentication failed|28p01|authentication failed|no pg_hba|role .* does not exist/.test(
-      text
-    )
-  ) {
-    return 'PostgreSQL refused the sign-in: check username and the password (or the Key Vault secret, or the identity mapped to a PostgreSQL role).'
-  }
-  if (/database .* does not exist|3d000/.test(text)) {
-    return 'The database does not exist on the server: check the database input.'
-  }
-  if (/certificate|ssl|tls/.test(text)) {
-    return 'The TLS handshake failed: verify-ca and verify-full need the server certificate chain to be trusted; try ssl-mode: require to confirm.'
-  }
-  if (/timeout|timed out|could not connect|unreachable|refused/.test(text)) {
-    return 'The runtime could not reach the server: check the endpoint is Approved in Data Factory, and that the server allows the connection.'
-  }
-  return 'Read the error above; run the test query in Data Factory Studio with the same linked service to see more.'
+/** The likely cause and fix of a failed Lookup, from the failure catalogue (src/failures.ts). */
+export function connectionTestHint(message: string, factory?: string): string {
+  return hintOf(explain(signalFromMessage('connection-test', message), { factory }))
 }
 
 export interface ConnectionTestOptions {
@@ -183,7 +167,7 @@ export async function testConnection(
       activityFailure(activities.value) ?? status.message ?? `the run ended ${status.status}`
     throw new ActionError(`The connection test failed: ${message}`, {
       resource: `pipeline run ${runId}`,
-      hint: connectionTestHint(message)
+      hint: connectionTestHint(message, factory)
     })
   } catch (error) {
     ledger.output('connection-test', 'failed')

@@ -117,7 +117,7 @@ async function observe(context: StepContext): Promise<PreflightObservation> {
   const { settings, clients } = context
   const { resourceGroup, name } = settings.factory
   const options = requestOptions(context)
-  const factoryId = `factory '${name}'`
+  const factoryId = `/subscriptions/${settings.factory.subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.DataFactory/factories/${name}`
   const factory = await describeFailure(
     'read the data factory',
     factoryId,
@@ -138,7 +138,7 @@ async function observe(context: StepContext): Promise<PreflightObservation> {
     ),
     describeFailure(
       'read the integration runtime',
-      settings.integrationRuntime,
+      `${factoryId}/integrationruntimes/${settings.integrationRuntime}`,
       'Microsoft.DataFactory/factories/integrationruntimes/read',
       () =>
         unlessNotFound(() =>
@@ -163,7 +163,7 @@ async function observe(context: StepContext): Promise<PreflightObservation> {
       ? undefined
       : describeFailure(
           'read the Key Vault linked service',
-          store,
+          `${factoryId}/linkedservices/${store}`,
           'Microsoft.DataFactory/factories/linkedservices/read',
           () =>
             unlessNotFound(() =>

@@ -1,0 +1,138 @@
+import { describe, expect, it } from '@jest/globals'
+import {
+  explain,
+  failureCatalogue,
+  recognise,
+  signalFromMessage,
+  troubleshootingRows,
+  unknownFailure,
+  type FailureSignal
+} from '../src/failures.js'
+
+const signIn = (message: string): FailureSignal => signalFromMessage('sign-in', message)
+const arm = (status: number, code: string, permission?: string): FailureSignal => ({
+  area: 'resource-manager',
+  status,
+  code,
+  permission,
+  message: 'm'
+})
+const lookup = (message: string): FailureSignal => signalFromMessage('connection-test', message)
+
+/** One failure as Azure reports it, for every kind in the catalogue. */
+const samples: Record<string, FailureSignal> = {
+  'id-token-missing': { ...signIn('Azure CLI could not be found'), code: 'IdTokenMissing' },
+  'federated-issuer': signIn('AADSTS700211: No matching federated identity record (issuer)'),
+  'federated-audience': signIn('invalid_client: Error(s): 700212 - Description: AADSTS700212: …'),
+  'federated-subject': signIn('AADSTS700213: No matching federated identity record (subject)'),
+  'assertion-expired': signIn('AADSTS700024: Client assertion is not within its valid time range'),
+  'assertion-invalid': signIn('AADSTS50013: Assertion failed signature validation'),
+  'application-not-found': signIn("AADSTS700016: Application with identifier 'x' was not found"),
+  'client-secret-invalid': signIn('AADSTS7000215: Invalid client secret provided.'),
+  'client-secret-expired': signIn('AADSTS7000222: The provided client secret keys are expired.'),
+  'tenant-unknown': signIn('endpoints_resolution_error: See https://aka.ms/msal.js.errors'),
+  'azure-cli-unavailable': signIn("ERROR: Please run 'az login' to setup account."),
+  'managed-identity-unavailable': signIn('ManagedIdentityCredential: no managed identity endpoint'),
+  'sign-in-refused': signIn('AADSTS50034: The user account does not exist.'),
+  'token-refused': arm(401, 'InvalidAuthenticationTokenTenant'),
+  'approve-forbidden': arm(
+    403,
+    'AuthorizationFailed',
+    'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/write'
+  ),
+  'scope-unseen': arm(403, 'AuthorizationFailed', 'Microsoft.DataFactory/factories/read'),
+  'permission-missing': arm(
+    403,
+    'AuthorizationFailed',
+    'Microsoft.DataFactory/factories/pipelines/write'
+  ),
+  'resource-group-not-found': arm(404, 'ResourceGroupNotFound'),
+  'subscription-not-found': arm(404, 'SubscriptionNotFound'),
+  'resource-not-found': arm(404, 'ResourceNotFound'),
+  throttled: arm(429, 'TooManyRequests'),
+  conflict: arm(409, 'Conflict'),
+  'bad-request': arm(400, 'BadRequest'),
+  'azure-failed': arm(503, 'ServiceUnavailable'),
+  'key-vault-linked-service-missing': lookup(
+    "The Azure Key Vault linked service 'kv' referenced by the password does not exist or is not of type AzureKeyVault."
+  ),
+  'key-vault-secret-not-found': lookup(
+    'Failed to get the secret from key vault, secretName: pg-pw, secretVersion: , vaultBaseUrl: https://kv.vault.azure.net/. The error message is: A secret with (name/id) pg-pw was not found in this key vault.'
+  ),
+  'key-vault-forbidden': lookup(
+    "Failed to get the secret from key vault, secretName: pg-pw, secretVersion: , vaultBaseUrl: https://kv.vault.azure.net/. The error message is: Operation returned an invalid status code 'Forbidden'."
+  ),
+  'postgres-password': lookup(
+    'password authentication failed for user "adfuser" (error code 28P01)'
+  ),
+  'postgres-role': lookup('no pg_hba.conf entry for host (error code 28000)'),
+  'postgres-database': lookup('database "appdb2" does not exist (error code 3D000)'),
+  'postgres-privilege': lookup('permission denied for table t (error code 42501)'),
+  'postgres-tls': lookup('Hostname/IP does not match certificate altnames'),
+  'postgres-unreachable': lookup('Exception while connecting: The operation has timed out')
+}
+
+describe('the failure catalogue', () => {
+  it('has unique ids, and every kind is recognised from a failure as Azure reports it', () => {
+    const ids = failureCatalogue.map((kind) => kind.id)
+    expect(new Set(ids).size).toBe(ids.length)
+    expect(Object.keys(samples).sort()).toEqual([...ids].sort())
+    for (const [id, signal] of Object.entries(samples)) {
+      expect({ id, recognised: recognise(signal).id }).toEqual({ id, recognised: id })
+    }
+  })
+
+  it('keeps areas apart: a refused connection in Resource Manager is not a PostgreSQL failure', () => {
+    const refused = signalFromMessage('resource-manager', 'connect ECONNREFUSED 127.0.0.1:443')
+    expect(recognise(refused)).toBe(unknownFailure)
+  })
+
+  it('reads the AADSTS number, the SQLSTATE and the missing permission from a message', () => {
+    expect(signalFromMessage('sign-in', 'unauthorized_client: Error(s): 700016 - x')).toMatchObject(
+      {
+        aadsts: 700016
+      }
+    )
+    expect(signalFromMessage('connection-test', 'x (error code 3D000)').sqlState).toBe('3D000')
+    expect(
+      signalFromMessage('resource-manager', "to perform action 'A/b/read' over scope '/s'")
+        .permission
+    ).toBe('A/b/read')
+  })
+
+  it('fills the cause and fix from the facts and the message, naming the input', () => {
+    const forbidden = explain(samples['key-vault-forbidden'], { factory: 'adf-demo' })
+    expect(forbidden).toEqual({
+      kind: 'key-vault-forbidden',
+      cause:
+        "The data factory's managed identity (factory 'adf-demo') may not read secret 'pg-pw' in the vault https://kv.vault.azure.net/.",
+      fix: expect.stringContaining("'Key Vault Secrets User' on the vault")
+    })
+    const audience = explain(samples['federated-audience'], {
+      clientId: 'c',
+      audience: 'api://AzureADTokenExchangeUSGov',
+      cloud: 'AzureUSGovernment'
+    })
+    expect(audience.cause).toBe(
+      "The federated credentials of app c do not accept audience 'api://AzureADTokenExchangeUSGov', which the job presented (cloud AzureUSGovernment)."
+    )
+    expect(explain(samples['postgres-database']).fix).toMatch(/'database'/)
+  })
+
+  it('words a fact the run does not know, never showing a placeholder', () => {
+    const midRun = explain(samples['federated-subject'])
+    expect(midRun.cause).toBe(
+      "No federated credential of app client-id has subject 'the presented subject', which this job presented."
+    )
+    expect(midRun.cause).not.toMatch(/<[a-zA-Z]+>/)
+  })
+
+  it('renders every kind for the README, with <placeholders> for the facts of a run', () => {
+    const rows = troubleshootingRows()
+    expect(rows).toHaveLength(failureCatalogue.length + 1)
+    expect(rows.find((row) => row.title.includes('AADSTS700213'))?.cause).toBe(
+      "No federated credential of app <clientId> has subject '<subject>', which this job presented."
+    )
+    expect(rows.at(-1)?.title).toBe('Any other failure')
+  })
+})

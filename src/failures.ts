@@ -1,0 +1,581 @@
+// The catalogue of failures: every kind of failure the action can meet, how it is recognised, and
+// what to tell the user (likely cause, and the fix naming the input, or the permission and scope).
+// errors.ts, the sign-in step and the connection test look failures up here; the README's
+// troubleshooting table is generated from it (scripts/docs.ts).
+
+/** Where a failure happened: each area has its own kinds. */
+export type FailureArea = 'sign-in' | 'resource-manager' | 'connection-test'
+
+/** What can be read off a failure to recognise it. */
+export interface FailureSignal {
+  area: FailureArea
+  /** HTTP status of the failed request. */
+  status?: number
+  /** ARM error code, MSAL error code, Data Factory error code, or the action's own code. */
+  code?: string
+  /** The Entra ID error number (AADSTS700212 → 700212). */
+  aadsts?: number
+  /** The PostgreSQL SQLSTATE (28P01, 3D000, …). */
+  sqlState?: string
+  /** The RBAC action the failed request needed (from ARM's message, or the caller's knowledge). */
+  permission?: string
+  message: string
+}
+
+/** What is known about the failed operation; the cause and fix quote these. */
+export interface FailureFacts {
+  /** The RBAC action that was missing or needed. */
+  permission?: string
+  /** The ARM scope of the request. */
+  scope?: string
+  /** The inputs that built the scope, with their values: "'resource-group' (rg-x), …". */
+  scopeInputs?: string
+  /** The resource group ARM did not find. */
+  resourceGroup?: string
+  /** The sign-in method, client id, tenant, cloud, authority, and for OIDC the audience and subject. */
+  method?: string
+  clientId?: string
+  tenantId?: string
+  cloud?: string
+  authority?: string
+  audience?: string
+  subject?: string
+  /** The data factory whose managed identity reads Key Vault. */
+  factory?: string
+  /** The Key Vault secret and vault a Data Factory error names. */
+  secret?: string
+  vault?: string
+}
+
+type Facts = Required<FailureFacts>
+
+export interface FailureKind {
+  /** A stable name, for tests and the README's anchor. */
+  id: string
+  /** Where it happens; 'any' for the fallback. */
+  area: FailureArea | 'any'
+  /** What failed, in a few words. */
+  title: string
+  /** How it is recognised, in words (for the README). */
+  recognisedBy: string
+  test(signal: FailureSignal): boolean
+  /** Facts this kind reads from the failure's own message (Data Factory names the secret and vault). */
+  facts?(message: string): FailureFacts
+  cause(facts: Facts): string
+  fix(facts: Facts): string
+}
+
+export interface Explanation {
+  kind: string
+  cause: string
+  fix: string
+}
+
+const aadsts =
+  (...codes: number[]) =>
+  (signal: FailureSignal): boolean =>
+    signal.aadsts !== undefined && codes.includes(signal.aadsts)
+
+const armCode =
+  (...codes: string[]) =>
+  (signal: FailureSignal): boolean =>
+    codes.some((code) => code.toLowerCase() === signal.code?.toLowerCase())
+
+const sqlState =
+  (state: string, pattern: RegExp) =>
+  (signal: FailureSignal): boolean =>
+    signal.sqlState === state || pattern.test(signal.message)
+
+const isRead = (permission: string | undefined): boolean => /\/read$/i.test(permission ?? '')
+
+const federatedCredentialFields =
+  "Compare the app's federated credentials (Microsoft Entra ID > App registrations > the app > Certificates & secrets > Federated credentials) with what the job presented"
+
+/** The kinds, most specific first: the first whose test holds explains the failure. */
+export const failureCatalogue: readonly FailureKind[] = [
+  // ---- Sign-in ----
+  {
+    id: 'id-token-missing',
+    area: 'sign-in',
+    title: 'No GitHub OIDC token (auth auto)',
+    recognisedBy:
+      'auth auto, client-id and tenant-id set, no ACTIONS_ID_TOKEN_REQUEST_URL, and the Azure CLI fallback failed',
+    test: armCode('IdTokenMissing'),
+    cause: () =>
+      'client-id and tenant-id are set, so OIDC was meant, but GitHub gave this job no OIDC token: auth auto fell back to the Azure CLI, which is not signed in.',
+    fix: () =>
+      "Add 'permissions: id-token: write' to the workflow or the job (pull requests from forks never get one); or sign in with azure/login before this step; or set auth: client-secret with client-secret."
+  },
+  {
+    id: 'federated-issuer',
+    area: 'sign-in',
+    title: 'Federated credential: issuer not trusted (AADSTS700211)',
+    recognisedBy: 'AADSTS700211',
+    test: aadsts(700211),
+    cause: (f) =>
+      `No federated credential of app ${f.clientId} trusts the issuer of the token the job presented.`,
+    fix: () =>
+      `${federatedCredentialFields}: a GitHub Actions credential has issuer https://token.actions.githubusercontent.com (GitHub Enterprise Server: your server's issuer).`
+  },
+  {
+    id: 'federated-audience',
+    area: 'sign-in',
+    title: 'Federated credential: audience differs (AADSTS700212)',
+    recognisedBy: 'AADSTS700212',
+    test: aadsts(700212),
+    cause: (f) =>
+      `The federated credentials of app ${f.clientId} do not accept audience '${f.audience}', which the job presented (cloud ${f.cloud}).`,
+    fix: () =>
+      `${federatedCredentialFields}. Set 'audience' to the credential's audience (api://AzureADTokenExchange is the public cloud's), or set 'environment' to the cloud the credential was made for, or add a federated credential with the presented audience.`
+  },
+  {
+    id: 'federated-subject',
+    area: 'sign-in',
+    title: 'Federated credential: subject differs (AADSTS700213)',
+    recognisedBy: 'AADSTS700213',
+    test: aadsts(700213),
+    cause: (f) =>
+      `No federated credential of app ${f.clientId} has subject '${f.subject}', which this job presented.`,
+    fix: () =>
+      `${federatedCredentialFields}, and add one with exactly that subject: a job with 'environment:' presents repo:<owner>/<repo>:environment:<name>, a branch job repo:<owner>/<repo>:ref:refs/heads/<branch>, a pull request repo:<owner>/<repo>:pull_request (or run the job where the credential expects it).`
+  },
+  {
+    id: 'assertion-expired',
+    area: 'sign-in',
+    title: 'Client assertion outside its valid time (AADSTS700024)',
+    recognisedBy: 'AADSTS700024',
+    test: aadsts(700024),
+    cause: () => 'The GitHub ID token presented had expired, or was not valid yet.',
+    fix: () =>
+      "Check the runner's clock; the action asks GitHub for a fresh ID token on every exchange, so re-run the job if this was a delay on the runner."
+  },
+  {
+    id: 'assertion-invalid',
+    area: 'sign-in',
+    title: 'Client assertion refused (AADSTS50013, AADSTS50027)',
+    recognisedBy: 'AADSTS50013, AADSTS50027',
+    test: aadsts(50013, 50027),
+    cause: () => "Entra ID could not validate the ID token's signature or format.",
+    fix: () =>
+      "Check the federated credential's issuer matches the token's issuer, and that 'authority-host' and 'environment' point at the tenant's cloud."
+  },
+  {
+    id: 'application-not-found',
+    area: 'sign-in',
+    title: 'Application not found in the tenant (AADSTS700016)',
+    recognisedBy: 'AADSTS700016, unauthorized_client',
+    test: aadsts(700016),
+    cause: (f) => `Tenant ${f.tenantId} has no application with client id ${f.clientId}.`,
+    fix: () =>
+      "Set 'client-id' to the app registration's Application (client) ID (not its object id), and 'tenant-id' to the directory it is registered in."
+  },
+  {
+    id: 'client-secret-invalid',
+    area: 'sign-in',
+    title: 'Client secret refused (AADSTS7000215)',
+    recognisedBy: 'AADSTS7000215',
+    test: aadsts(7000215),
+    cause: (f) => `The client secret was refused for app ${f.clientId}.`,
+    fix: () =>
+      "Set 'client-secret' to the secret's value, not its ID (Certificates & secrets shows the value only once, when it is made)."
+  },
+  {
+    id: 'client-secret-expired',
+    area: 'sign-in',
+    title: 'Client secret expired (AADSTS7000222)',
+    recognisedBy: 'AADSTS7000222',
+    test: aadsts(7000222),
+    cause: (f) => `The client secret of app ${f.clientId} has expired.`,
+    fix: () =>
+      "Make a new secret (Certificates & secrets) and store it where 'client-secret' reads it; better, switch to OIDC."
+  },
+  {
+    id: 'tenant-unknown',
+    area: 'sign-in',
+    title: 'Tenant not found (AADSTS90002, endpoints_resolution_error)',
+    recognisedBy: 'AADSTS90002, invalid_tenant, MSAL endpoints_resolution_error',
+    test: (signal) =>
+      aadsts(90002)(signal) ||
+      armCode('invalid_tenant', 'endpoints_resolution_error')(signal) ||
+      /endpoints_resolution_error/.test(signal.message),
+    cause: (f) => `The authority ${f.authority} does not know tenant '${f.tenantId}'.`,
+    fix: () =>
+      "Set 'tenant-id' to the Directory (tenant) ID, a GUID, or a verified domain of the tenant; and check that 'environment' (or 'authority-host') is the tenant's cloud."
+  },
+  {
+    id: 'azure-cli-unavailable',
+    area: 'sign-in',
+    title: 'Azure CLI not installed or not signed in',
+    recognisedBy: "'Azure CLI could not be found', 'Please run 'az login''",
+    test: (signal) => /Azure CLI could not be found|az login/i.test(signal.message),
+    cause: () =>
+      'auth azure-cli needs the Azure CLI, signed in, on the runner; it is missing or signed out.',
+    fix: () =>
+      "Run azure/login before this step; or sign in with OIDC (client-id, tenant-id and 'permissions: id-token: write')."
+  },
+  {
+    id: 'managed-identity-unavailable',
+    area: 'sign-in',
+    title: 'No managed identity on the runner',
+    recognisedBy: 'ManagedIdentityCredential errors',
+    test: (signal) => /ManagedIdentityCredential/i.test(signal.message),
+    cause: () =>
+      'auth managed-identity needs a runner on an Azure resource with a managed identity; none answered.',
+    fix: () =>
+      "Use a self-hosted runner on Azure with the identity assigned (for a user-assigned one set 'client-id'), or another auth."
+  },
+  {
+    id: 'sign-in-refused',
+    area: 'sign-in',
+    title: 'Sign-in refused',
+    recognisedBy: 'any other AADSTS error or credential failure during sign-in',
+    test: () => true,
+    cause: (f) => `Microsoft Entra ID refused the ${f.method} sign-in of client ${f.clientId}.`,
+    fix: () =>
+      "Read the AADSTS text above; check 'client-id', 'tenant-id', 'environment' and the credential (federated credential, or 'client-secret')."
+  },
+
+  // ---- Resource Manager ----
+  {
+    id: 'token-refused',
+    area: 'resource-manager',
+    title: 'Access token refused by Resource Manager (401)',
+    recognisedBy: 'HTTP 401, InvalidAuthenticationToken*, ExpiredAuthenticationToken',
+    test: (signal) => signal.status === 401,
+    cause: () => 'Resource Manager refused the access token.',
+    fix: () =>
+      "Check that 'environment' (or 'resource-manager-endpoint') is the subscription's cloud and 'tenant-id' the subscription's tenant."
+  },
+  {
+    id: 'approve-forbidden',
+    area: 'resource-manager',
+    title: 'No right to approve the private endpoint connection (403)',
+    recognisedBy: 'HTTP 403 on privateEndpointConnections/write',
+    test: (signal) =>
+      signal.status === 403 &&
+      /flexibleServers\/privateEndpointConnections(Approval)?\/(write|action)/i.test(
+        signal.permission ?? ''
+      ),
+    cause: (f) =>
+      `The identity lacks '${f.permission}' on scope '${f.scope}', so it may not approve private endpoint connections on server '${serverOf(f.scope)}'.`,
+    fix: (f) =>
+      `Grant it 'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/write' and 'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnectionsApproval/action' on '${serverOf(f.scope)}' (Contributor on the server, or a custom role with both actions); or have someone approve the connection (server > Networking > Private endpoint connections), or set approval: wait. Then run again.`
+  },
+  {
+    id: 'scope-unseen',
+    area: 'resource-manager',
+    title: 'Scope does not exist, or the identity cannot see it (403 on a read)',
+    recognisedBy: 'HTTP 403 AuthorizationFailed on a read',
+    test: (signal) => signal.status === 403 && isRead(signal.permission),
+    cause: (f) =>
+      `'${f.scope}' does not exist, or the identity cannot see it: Resource Manager answers 403 for both when no role of the identity covers the scope.`,
+    fix: (f) =>
+      `Check ${f.scopeInputs} for a typo; if they are right, grant the identity '${f.permission}' on that scope (Reader, or the role the permissions table names).`
+  },
+  {
+    id: 'permission-missing',
+    area: 'resource-manager',
+    title: 'Permission missing (403)',
+    recognisedBy: 'HTTP 403 AuthorizationFailed on a write or action',
+    test: (signal) => signal.status === 403,
+    cause: (f) => `The identity lacks '${f.permission}' on scope '${f.scope}'.`,
+    fix: (f) =>
+      `Grant it ${roleFor(f.permission)} on '${f.scope}', or a custom role with that action (role assignments take a few minutes to apply).`
+  },
+  {
+    id: 'resource-group-not-found',
+    area: 'resource-manager',
+    title: 'Resource group not found (404 ResourceGroupNotFound)',
+    recognisedBy: 'HTTP 404 ResourceGroupNotFound',
+    test: armCode('ResourceGroupNotFound'),
+    facts: (message) => ({ resourceGroup: /Resource group '([^']+)'/i.exec(message)?.[1] }),
+    cause: (f) => `Resource group '${f.resourceGroup}' does not exist in the subscription.`,
+    fix: (f) => `Check ${f.scopeInputs}: the group's name, or the subscription it is in.`
+  },
+  {
+    id: 'subscription-not-found',
+    area: 'resource-manager',
+    title: 'Subscription not found (404 SubscriptionNotFound)',
+    recognisedBy: 'HTTP 404 SubscriptionNotFound',
+    test: armCode('SubscriptionNotFound'),
+    cause: () => 'The subscription does not exist, or the identity has no role in it.',
+    fix: (f) =>
+      `Check ${f.scopeInputs}; and that the identity has a role in that subscription (and that 'tenant-id' is its tenant).`
+  },
+  {
+    id: 'resource-not-found',
+    area: 'resource-manager',
+    title: 'Resource not found (404)',
+    recognisedBy: 'HTTP 404',
+    test: (signal) => signal.status === 404,
+    cause: (f) => `'${f.scope}' does not exist, or the identity cannot see it.`,
+    fix: (f) =>
+      `Check ${f.scopeInputs} for a typo; if they are right, grant the identity '${f.permission}' on that scope.`
+  },
+  {
+    id: 'throttled',
+    area: 'resource-manager',
+    title: 'Throttled (429)',
+    recognisedBy: 'HTTP 429',
+    test: (signal) => signal.status === 429,
+    cause: () =>
+      'Resource Manager is throttling this identity; the SDK already retried with Retry-After.',
+    fix: () => 'Run again later, or run fewer jobs at once with the same identity.'
+  },
+  {
+    id: 'conflict',
+    area: 'resource-manager',
+    title: 'Conflict (409)',
+    recognisedBy: 'HTTP 409',
+    test: (signal) => signal.status === 409,
+    cause: () =>
+      'The resource is busy or in a conflicting state (another operation may be running on it).',
+    fix: () => 'Wait a few minutes and run again.'
+  },
+  {
+    id: 'bad-request',
+    area: 'resource-manager',
+    title: 'Request refused as invalid (400)',
+    recognisedBy: 'HTTP 400',
+    test: (signal) => signal.status === 400,
+    cause: () => 'Azure refused the request as invalid.',
+    fix: () => 'Check the names and inputs the message mentions, then run again.'
+  },
+  {
+    id: 'azure-failed',
+    area: 'resource-manager',
+    title: 'Azure failed on its side (5xx)',
+    recognisedBy: 'HTTP 500–599',
+    test: (signal) => signal.status !== undefined && signal.status >= 500,
+    cause: () => 'Azure failed on its side; the SDK already retried.',
+    fix: () => 'Run again later, and check Azure status if it persists.'
+  },
+
+  // ---- Key Vault, as the connection test's Lookup reports it ----
+  {
+    id: 'key-vault-linked-service-missing',
+    area: 'connection-test',
+    title: 'Key Vault linked service missing',
+    recognisedBy: "Data Factory: 'Azure Key Vault linked service … does not exist'",
+    test: (signal) => /Key Vault linked service .* does not exist/i.test(signal.message),
+    cause: () =>
+      'The Key Vault linked service the password refers to does not exist in the factory, or is not of type AzureKeyVault.',
+    fix: () =>
+      "Set 'password-key-vault-linked-service' to an AzureKeyVault linked service of this factory."
+  },
+  {
+    id: 'key-vault-secret-not-found',
+    area: 'connection-test',
+    title: 'Key Vault secret not found',
+    recognisedBy:
+      "Data Factory: 'Failed to get the secret from key vault … was not found', SecretNotFound",
+    test: (signal) =>
+      /secret from key vault/i.test(signal.message) &&
+      /not found|SecretNotFound/i.test(signal.message),
+    facts: keyVaultFacts,
+    cause: (f) =>
+      `Secret '${f.secret}' does not exist in the vault ${f.vault} (or that version does not).`,
+    fix: () =>
+      "Check 'password-secret-name' (or 'service-principal-key-secret-name') and its version input, and that 'password-key-vault-linked-service' points at the vault that holds it."
+  },
+  {
+    id: 'key-vault-forbidden',
+    area: 'connection-test',
+    title: "Factory's identity may not read the Key Vault secret",
+    recognisedBy:
+      "Data Factory: 'Failed to get the secret from key vault … Forbidden / does not have secrets get permission'",
+    test: (signal) =>
+      /secret from key vault/i.test(signal.message) &&
+      /forbidden|does not have secrets get permission|not authorized/i.test(signal.message),
+    facts: keyVaultFacts,
+    cause: (f) =>
+      `The data factory's managed identity (factory '${f.factory}') may not read secret '${f.secret}' in the vault ${f.vault}.`,
+    fix: () =>
+      "Grant the data factory's managed identity 'Key Vault Secrets User' on the vault (or that secret); for a vault with access policies, give it a 'get' secret permission. The action itself needs no Key Vault access."
+  },
+
+  // ---- PostgreSQL, as the connection test's Lookup reports it ----
+  {
+    id: 'postgres-password',
+    area: 'connection-test',
+    title: 'PostgreSQL refused the password (28P01)',
+    recognisedBy: 'SQLSTATE 28P01, password authentication failed',
+    test: sqlState('28P01', /password authentication failed/i),
+    cause: () => 'PostgreSQL refused the sign-in: the password is wrong for the role.',
+    fix: () =>
+      "Check 'username' and 'password' (or the Key Vault secret the password names); a Flexible Server role name has no @server suffix."
+  },
+  {
+    id: 'postgres-role',
+    area: 'connection-test',
+    title: 'PostgreSQL role may not sign in (28000)',
+    recognisedBy: 'SQLSTATE 28000, no pg_hba.conf entry, role does not exist',
+    test: sqlState('28000', /no pg_hba|role .* does not exist|authentication failed/i),
+    cause: () => 'The PostgreSQL role does not exist, or may not sign in this way.',
+    fix: () =>
+      "Check 'username'; for linked-service-auth system-assigned-identity create a role for the factory's identity (pgaadauth_create_principal)."
+  },
+  {
+    id: 'postgres-database',
+    area: 'connection-test',
+    title: 'Database does not exist (3D000)',
+    recognisedBy: 'SQLSTATE 3D000',
+    test: sqlState('3D000', /database .* does not exist/i),
+    cause: () => 'The database does not exist on the server.',
+    fix: () => "Check 'database' (names are case-sensitive when created quoted)."
+  },
+  {
+    id: 'postgres-privilege',
+    area: 'connection-test',
+    title: 'Permission denied in PostgreSQL (42501)',
+    recognisedBy: 'SQLSTATE 42501',
+    test: sqlState('42501', /permission denied/i),
+    cause: () =>
+      "The role may not run 'test-query' (it lacks a privilege on what the query reads).",
+    fix: () =>
+      "Grant the role what the query needs (GRANT SELECT …), or set 'test-query' to one it may run."
+  },
+  {
+    id: 'postgres-tls',
+    area: 'connection-test',
+    title: 'TLS handshake failed',
+    recognisedBy: 'certificate, SSL or TLS in the message',
+    test: (signal) => /certificate|ssl|tls/i.test(signal.message),
+    cause: () => "The TLS handshake with the server failed for 'ssl-mode'.",
+    fix: () =>
+      "verify-ca and verify-full need the server's certificate chain to be trusted; set 'ssl-mode' to require to confirm."
+  },
+  {
+    id: 'postgres-unreachable',
+    area: 'connection-test',
+    title: 'Server unreachable from the runtime (08001)',
+    recognisedBy:
+      'SQLSTATE 08001/08006, Data Factory AzurePostgreSqlNpgsqlConnectionFailed, timed out, could not connect, refused',
+    test: (signal) =>
+      signal.sqlState === '08001' ||
+      signal.sqlState === '08006' ||
+      /AzurePostgreSqlNpgsqlConnectionFailed|timeout|timed out|could not connect|unreachable|refused/i.test(
+        signal.message
+      ),
+    cause: () => 'The integration runtime could not reach the server.',
+    fix: () =>
+      "Check that the managed private endpoint is Approved in Data Factory, that 'integration-runtime' runs in the managed virtual network, and that the server accepts the connection."
+  }
+]
+
+/** When nothing in the catalogue matches. */
+export const unknownFailure: FailureKind = {
+  id: 'unknown',
+  area: 'any',
+  title: 'Any other failure',
+  recognisedBy: 'nothing above matched',
+  test: () => true,
+  cause: () => 'A failure the action does not recognise.',
+  fix: () =>
+    "Read the message above; re-run with the ACTIONS_STEP_DEBUG secret set for the requests' details, and report it if the message does not say what to do."
+}
+
+function keyVaultFacts(message: string): FailureFacts {
+  return {
+    secret: /secretName: ([^,\s]+)/i.exec(message)?.[1],
+    vault: /vaultBaseUrl: (\S+?)\.?(?:\s|$)/i.exec(message)?.[1]
+  }
+}
+
+/** The server a connection belongs to (ARM names the connection as the scope of an approval). */
+function serverOf(scope: string): string {
+  return scope.replace(/\/privateEndpointConnections\/.*$/i, '')
+}
+
+/** The built-in role that grants an action. */
+function roleFor(action: string): string {
+  const lower = action.toLowerCase()
+  if (lower.startsWith('microsoft.datafactory/')) {
+    return lower.endsWith('/read')
+      ? 'Reader (or Data Factory Contributor)'
+      : 'Data Factory Contributor'
+  }
+  return lower.endsWith('/read') ? 'Reader' : 'Contributor'
+}
+
+/** The recognisable parts of an error message: AADSTS number, SQLSTATE, and the ARM permission. */
+export function signalFromMessage(area: FailureArea, message: string): FailureSignal {
+  const entra = /AADSTS(\d+)/.exec(message)?.[1] ?? /Error\(s\): (\d{5,7})\b/.exec(message)?.[1]
+  const state = /\b(28P01|28000|3D000|42501|08001|08006)\b/.exec(message)?.[1]
+  const permission = /perform action '([^']+)'/i.exec(message)?.[1]
+  return {
+    area,
+    message,
+    aadsts: entra ? Number(entra) : undefined,
+    sqlState: state,
+    permission
+  }
+}
+
+/** How a run's message names a fact it does not know (a token refused mid-run knows no subject). */
+const unknownFacts: Facts = {
+  permission: 'the permission the message names',
+  scope: 'the scope the message names',
+  scopeInputs: 'the inputs that name it',
+  resourceGroup: 'the resource group the message names',
+  method: 'chosen',
+  clientId: 'client-id',
+  tenantId: 'tenant-id',
+  cloud: 'environment',
+  authority: 'of the tenant',
+  audience: 'the presented audience',
+  subject: 'the presented subject',
+  factory: 'the factory',
+  secret: 'the secret the message names',
+  vault: 'the vault the message names'
+}
+
+/** Facts with every missing one filled by `fill` (the README shows `<name>`). */
+function complete(facts: FailureFacts, fill: (name: keyof Facts) => string): Facts {
+  return new Proxy(facts as Facts, {
+    get: (target, name: string) => target[name as keyof Facts] ?? fill(name as keyof Facts)
+  })
+}
+
+/** The first kind of failure whose test holds, or `unknownFailure`. */
+export function recognise(signal: FailureSignal): FailureKind {
+  return (
+    failureCatalogue.find((kind) => kind.area === signal.area && kind.test(signal)) ??
+    unknownFailure
+  )
+}
+
+/** The likely cause and the fix for a failure, from the catalogue. */
+export function explain(signal: FailureSignal, facts: FailureFacts = {}): Explanation {
+  const kind = recognise(signal)
+  const known = { ...facts, ...definedOnly(kind.facts?.(signal.message) ?? {}) }
+  const all = complete({ permission: signal.permission, ...known }, (name) => unknownFacts[name])
+  return { kind: kind.id, cause: kind.cause(all), fix: kind.fix(all) }
+}
+
+function definedOnly(facts: FailureFacts): FailureFacts {
+  return Object.fromEntries(Object.entries(facts).filter(([, value]) => value !== undefined))
+}
+
+/** One hint: the cause, then the fix. */
+export function hintOf(explanation: Explanation): string {
+  return `${explanation.cause} ${explanation.fix}`
+}
+
+/** The catalogue as the README's troubleshooting table (cause and fix with `<placeholders>`). */
+export function troubleshootingRows(): {
+  title: string
+  recognisedBy: string
+  cause: string
+  fix: string
+}[] {
+  return [...failureCatalogue, unknownFailure].map((kind) => {
+    const placeholders = complete({}, (name) => `<${name}>`)
+    return {
+      title: kind.title,
+      recognisedBy: kind.recognisedBy,
+      cause: kind.cause(placeholders),
+      fix: kind.fix(placeholders)
+    }
+  })
+}
