@@ -11,7 +11,7 @@ import {
 } from '../errors.js'
 import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
-import { observeMatch, type ConnectionView } from './approval.js'
+import { observeMatch, type ConnectionView } from './connections.js'
 import { requestOptions, type StepContext } from './context.js'
 import { isProbe, removeProbes } from './connection-test.js'
 import { linkedServiceId } from './linked-service.js'
