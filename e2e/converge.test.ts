@@ -150,7 +150,8 @@ describe("case 5: the server's rejection or disconnection counts before Data Fac
           action: 'recreate',
           resource: 'managed-private-endpoint',
           reason: expect.stringContaining(serverState)
-        })
+        }),
+        expect.objectContaining({ action: 'approve', resource: 'private-endpoint-connection' })
       ])
       expect(failed.exitCode).toBe(1)
       expect(failed.errors.join('\n')).toContain(serverState)
