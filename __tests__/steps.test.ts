@@ -1,13 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { readSettings } from '../src/inputs.js'
 import { createSecretMasker } from '../src/io.js'
-import {
-  approvalDescription,
-  decideApproval,
-  ensureApproval,
-  matchConnection,
-  type ConnectionView
-} from '../src/steps/approval.js'
+import { approvalDescription, decideApproval, ensureApproval } from '../src/steps/approval.js'
 import {
   activityFailure,
   connectionTestHint,
@@ -15,6 +9,7 @@ import {
   probePipeline,
   runState
 } from '../src/steps/connection-test.js'
+import { matchConnection, type ConnectionView } from '../src/steps/connections.js'
 import { decideEndpointAction, type EndpointView } from '../src/steps/endpoint.js'
 import {
   desiredLinkedService,
@@ -141,7 +136,8 @@ function connection(privateEndpointId: string, status = 'Pending'): ConnectionVi
     id: `/c/${status}`,
     privateEndpointId,
     status,
-    description: ''
+    description: '',
+    provisioningState: 'Succeeded'
   }
 }
 const peBase =
@@ -301,7 +297,9 @@ describe('ensureApproval', () => {
     expect(warnings[0]).toContain(
       "'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnectionsApproval/action'"
     )
-    expect(warnings[0]).toMatch(/Waiting for someone else to approve instead\.$/)
+    expect(warnings[0]).toContain(
+      'Waiting for someone else to approve instead: A DBA approves it in the Azure portal'
+    )
   })
 })
 
@@ -623,6 +621,7 @@ describe('teardown decisions', () => {
     }
   ]
   const target = { linkedService: 'ls', serverId, force: false }
+  const noUsers = { using: [], unreadable: [] }
 
   it('matches references of the given type by name, in any case and at any depth', () => {
     const body = { a: [{ b: { type: 'DatasetReference', referenceName: 'SALES' } }] }
@@ -684,7 +683,8 @@ describe('teardown decisions', () => {
       {
         linkedServiceExists: true,
         datasets: [probeDataset, datasets[2]],
-        pipelines: [probePipelineBody]
+        pipelines: [probePipelineBody],
+        endpointUsers: noUsers
       },
       target
     )
@@ -698,14 +698,19 @@ describe('teardown decisions', () => {
     // Without the linked service they still go.
     expect(
       decideTeardown(
-        { linkedServiceExists: false, datasets: [probeDataset], pipelines: [] },
+        {
+          linkedServiceExists: false,
+          datasets: [probeDataset],
+          pipelines: [],
+          endpointUsers: noUsers
+        },
         target
       ).leftoverProbes
     ).toEqual({ datasets: [probeDataset.name], pipelines: [] })
   })
 
   it('blocks on references unless forced, and leaves an endpoint aimed elsewhere alone', () => {
-    const used = { linkedServiceExists: true, datasets, pipelines: [] }
+    const used = { linkedServiceExists: true, datasets, pipelines: [], endpointUsers: noUsers }
     expect(decideTeardown({ ...used, endpoint: endpoint({}) }, target).blocker).toBe(
       "Linked service 'ls' is still used by dataset 'sales'."
     )
@@ -722,7 +727,8 @@ describe('teardown decisions', () => {
           linkedServiceExists: false,
           datasets: [],
           pipelines: [],
-          endpoint: endpoint({ privateLinkResourceId: '/other' })
+          endpoint: endpoint({ privateLinkResourceId: '/other' }),
+          endpointUsers: noUsers
         },
         target
       )
@@ -731,7 +737,10 @@ describe('teardown decisions', () => {
       deleteLinkedService: false
     })
     expect(
-      decideTeardown({ linkedServiceExists: false, datasets: [], pipelines: [] }, target)
+      decideTeardown(
+        { linkedServiceExists: false, datasets: [], pipelines: [], endpointUsers: noUsers },
+        target
+      )
     ).toEqual({
       leftoverProbes: { datasets: [], pipelines: [] },
       deleteLinkedService: false,
