@@ -1,0 +1,172 @@
+import { describe, expect, it } from '@jest/globals'
+import type { EndpointView } from '../src/steps/endpoint.js'
+import { decideTeardown, findEndpointUsers, postgresHostsOf } from '../src/steps/teardown.js'
+
+const fqdn = 'pg-demo.postgres.database.azure.com'
+const serverId =
+  '/subscriptions/s/resourceGroups/g/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg-demo'
+
+function linkedService(name: string, properties: Record<string, unknown>) {
+  return { name, body: { name, properties } }
+}
+const runtimes = [
+  {
+    name: 'AutoResolveIntegrationRuntime',
+    body: {
+      properties: {
+        type: 'Managed',
+        managedVirtualNetwork: { type: 'ManagedVirtualNetworkReference', referenceName: 'default' }
+      }
+    }
+  },
+  { name: 'PublicIR', body: { properties: { type: 'Managed' } } }
+]
+const viaVnet = {
+  referenceName: 'AutoResolveIntegrationRuntime',
+  type: 'IntegrationRuntimeReference'
+}
+const target = {
+  linkedService: 'PostgreSql_pg-demo_appdb',
+  serverFqdn: fqdn,
+  managedVirtualNetwork: 'default'
+}
+
+describe('postgresHostsOf', () => {
+  it.each([
+    ['a v2 server', { server: fqdn }, [fqdn]],
+    ['a legacy Host=', { connectionString: `Host=${fqdn};Port=5432;Database=x` }, [fqdn]],
+    [
+      'a legacy Server= in a SecureString, with port and a second host',
+      {
+        connectionString: {
+          type: 'SecureString',
+          value: `server = ${fqdn}:5432,replica.example;Database=x`
+        }
+      },
+      [fqdn, 'replica.example']
+    ],
+    [
+      'a masked SecureString',
+      { connectionString: { type: 'SecureString', value: '**********' } },
+      undefined
+    ],
+    [
+      'an expression',
+      { server: { value: '@linkedService().server', type: 'Expression' } },
+      undefined
+    ],
+    [
+      'a Key Vault connection string',
+      { connectionString: { type: 'AzureKeyVaultSecret' } },
+      undefined
+    ]
+  ])('reads %s', (_what, typeProperties, hosts) => {
+    expect(postgresHostsOf({ properties: { type: 'AzurePostgreSql', typeProperties } })).toEqual(
+      hosts
+    )
+  })
+})
+
+describe('findEndpointUsers', () => {
+  it('finds the other PostgreSQL linked services that reach the server through the managed VNet', () => {
+    const services = [
+      linkedService('reporting', {
+        type: 'AzurePostgreSql',
+        typeProperties: { server: fqdn.toUpperCase() },
+        connectVia: viaVnet
+      }),
+      linkedService('legacy', {
+        type: 'PostgreSql',
+        typeProperties: { connectionString: `Host=${fqdn};Database=x` }
+      }),
+      linkedService('v2', {
+        type: 'PostgreSqlV2',
+        typeProperties: { server: fqdn },
+        connectVia: viaVnet
+      }),
+      // Our own, a probe, another server, a public runtime, another type: none counts.
+      linkedService('postgresql_PG-DEMO_appdb', {
+        type: 'AzurePostgreSql',
+        typeProperties: { server: fqdn },
+        connectVia: viaVnet
+      }),
+      linkedService('adf-pg-private-link-probe-1-1-aa-ls', {
+        type: 'AzurePostgreSql',
+        typeProperties: { server: fqdn }
+      }),
+      linkedService('elsewhere', {
+        type: 'AzurePostgreSql',
+        typeProperties: { server: 'pg-other.postgres.database.azure.com' }
+      }),
+      linkedService('public', {
+        type: 'AzurePostgreSql',
+        typeProperties: { server: fqdn },
+        connectVia: { ...viaVnet, referenceName: 'PublicIR' }
+      }),
+      linkedService('blob', {
+        type: 'AzureBlobStorage',
+        typeProperties: { serviceEndpoint: fqdn }
+      }),
+      linkedService('secret', {
+        type: 'AzurePostgreSql',
+        typeProperties: { connectionString: { type: 'AzureKeyVaultSecret' } }
+      })
+    ]
+    expect(findEndpointUsers(services, runtimes, target)).toEqual({
+      using: ['reporting', 'legacy', 'v2'],
+      unreadable: ['secret']
+    })
+  })
+})
+
+describe('decideTeardown keeps an endpoint that others use', () => {
+  const endpoint: EndpointView = {
+    name: 'pg-pg-demo',
+    id: '/x/managedPrivateEndpoints/pg-pg-demo',
+    privateLinkResourceId: serverId,
+    groupId: 'postgresqlServer',
+    provisioningState: 'Succeeded',
+    connectionStatus: 'Approved',
+    connectionDescription: '',
+    isReserved: false
+  }
+  const observed = {
+    linkedServiceExists: true,
+    datasets: [],
+    pipelines: [],
+    endpoint,
+    endpointUsers: { using: ['reporting', 'legacy'], unreadable: [] }
+  }
+  const decide = { linkedService: 'ls', serverId, force: false }
+
+  it('keeps the endpoint, names the others, still deletes its own linked service', () => {
+    expect(decideTeardown(observed, decide)).toMatchObject({
+      deleteLinkedService: true,
+      deleteEndpoint: false,
+      blocker: undefined,
+      notes: [
+        "endpoint 'pg-pg-demo' kept: linked services 'reporting', 'legacy' also reach the server through it (Azure allows one managed private endpoint per target); set force: true to delete it anyway"
+      ]
+    })
+  })
+
+  it('force: true deletes it anyway and says so', () => {
+    expect(decideTeardown(observed, { ...decide, force: true })).toMatchObject({
+      deleteEndpoint: true,
+      notes: [
+        "force: deleting endpoint 'pg-pg-demo' although linked services 'reporting', 'legacy' reach the server through it"
+      ]
+    })
+  })
+
+  it('deletes it when nobody else uses it, warning about linked services it cannot read', () => {
+    const decision = decideTeardown(
+      { ...observed, endpointUsers: { using: [], unreadable: ['secret'] } },
+      decide
+    )
+    expect(decision.deleteEndpoint).toBe(true)
+    expect(decision.notes).toEqual([
+      "could not tell which server linked services 'secret' use (expression or secret connection string): check they do not need endpoint 'pg-pg-demo'"
+    ])
+  })
+})
