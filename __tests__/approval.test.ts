@@ -204,6 +204,31 @@ describe('ensureApproval converges with runs that approve at the same time', () 
   })
 })
 
+describe('ensureApproval without the right to approve', () => {
+  it('waits for someone else to approve, naming the permissions and how a DBA approves', async () => {
+    const clients = clientsFor([[view()], [view()], [view({ status: 'Approved' })]], async () => {
+      throw restError(403, 'AuthorizationFailed', 'The client has no access.')
+    })
+    const { context, recorded } = fakeStepContext(clients)
+    const outcome = await ensureApproval(context, newEndpoint)
+    expect(outcome.done).toBe(
+      'approved by someone else (no permission to approve); Data Factory sees it Approved'
+    )
+    expect(recorded.changes).toEqual([])
+    expect(recorded.warnings).toHaveLength(1)
+    const [warning] = recorded.warnings
+    expect(warning).toContain(
+      "lacks 'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/write' on scope '/connections/c'"
+    )
+    expect(warning).toContain(
+      "'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnectionsApproval/action'"
+    )
+    expect(warning).toContain(
+      'Waiting for someone else to approve instead: A DBA approves it in the Azure portal'
+    )
+  })
+})
+
 describe('waiting for the connection to appear', () => {
   it('logs each connection as it appears and lists them all when the wait times out', async () => {
     const foreign = view({

@@ -1,24 +1,14 @@
 import { describe, expect, it } from '@jest/globals'
 import { decideEndpointAction, ensureEndpoint, type EndpointView } from '../src/steps/endpoint.js'
 import type { PreflightFacts } from '../src/steps/preflight.js'
-import { fakeStepContext, pages, restError } from './step-context.js'
+import { endpointView, fakeStepContext, pages, restError } from './step-context.js'
 
 const serverId =
   '/subscriptions/0b9e4f3a-7c21-4d58-a6e3-2f8b1c9d0e47/resourceGroups/rg-data/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg-demo'
 const desired = { name: 'pg-pg-demo', privateLinkResourceId: serverId, groupId: 'postgresqlServer' }
 
 function endpoint(overrides: Partial<EndpointView> = {}): EndpointView {
-  return {
-    name: 'pg-pg-demo',
-    id: '/x/managedPrivateEndpoints/pg-pg-demo',
-    privateLinkResourceId: serverId,
-    groupId: 'postgresqlServer',
-    provisioningState: 'Succeeded',
-    connectionStatus: 'Approved',
-    connectionDescription: '',
-    isReserved: false,
-    ...overrides
-  }
+  return endpointView(serverId, { connectionStatus: 'Approved', ...overrides })
 }
 
 describe("decideEndpointAction reads the server's view of the connection", () => {

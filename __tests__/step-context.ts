@@ -3,6 +3,7 @@ import { readSettings } from '../src/inputs.js'
 import { createSecretMasker } from '../src/io.js'
 import type { Change } from '../src/report.js'
 import type { StepContext } from '../src/steps/context.js'
+import type { EndpointView } from '../src/steps/endpoint.js'
 import { Waiter } from '../src/waiting.js'
 import { reader, validInputs } from './helpers.js'
 
@@ -75,4 +76,22 @@ export function fakeStepContext(
     }
   } as unknown as StepContext
   return { context, recorded }
+}
+
+/** A provisioned managed private endpoint `pg-pg-demo` to `privateLinkResourceId`, connection Pending. */
+export function endpointView(
+  privateLinkResourceId: string,
+  overrides: Partial<EndpointView> = {}
+): EndpointView {
+  return {
+    name: 'pg-pg-demo',
+    id: '/x/managedPrivateEndpoints/pg-pg-demo',
+    privateLinkResourceId,
+    groupId: 'postgresqlServer',
+    provisioningState: 'Succeeded',
+    connectionStatus: 'Pending',
+    connectionDescription: '',
+    isReserved: false,
+    ...overrides
+  }
 }

@@ -1,6 +1,11 @@
 import { describe, expect, it } from '@jest/globals'
-import type { EndpointView } from '../src/steps/endpoint.js'
-import { decideTeardown, findEndpointUsers, postgresHostsOf } from '../src/steps/teardown.js'
+import {
+  decideTeardown,
+  findEndpointUsers,
+  postgresHostsOf,
+  teardown
+} from '../src/steps/teardown.js'
+import { endpointView, fakeStepContext, pages, restError } from './step-context.js'
 
 const fqdn = 'pg-demo.postgres.database.azure.com'
 const serverId =
@@ -120,16 +125,7 @@ describe('findEndpointUsers', () => {
 })
 
 describe('decideTeardown keeps an endpoint that others use', () => {
-  const endpoint: EndpointView = {
-    name: 'pg-pg-demo',
-    id: '/x/managedPrivateEndpoints/pg-pg-demo',
-    privateLinkResourceId: serverId,
-    groupId: 'postgresqlServer',
-    provisioningState: 'Succeeded',
-    connectionStatus: 'Approved',
-    connectionDescription: '',
-    isReserved: false
-  }
+  const endpoint = endpointView(serverId, { connectionStatus: 'Approved' })
   const observed = {
     linkedServiceExists: true,
     datasets: [],
@@ -168,5 +164,97 @@ describe('decideTeardown keeps an endpoint that others use', () => {
     expect(decision.notes).toEqual([
       "could not tell which server linked services 'secret' use (expression or secret connection string): check they do not need endpoint 'pg-pg-demo'"
     ])
+  })
+})
+
+describe('teardown: a Disconnected connection left on the server', () => {
+  const peBase =
+    '/subscriptions/msft/resourceGroups/vnet/providers/Microsoft.Network/privateEndpoints/'
+  const deletePermission =
+    'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/delete'
+
+  /** Destroy with the linked service and the managed private endpoint already gone. */
+  function destroyContext(deleteConnection: () => Promise<void>) {
+    const deleted: string[] = []
+    const clients = {
+      postgres: {
+        privateEndpointConnections: {
+          listByServer: () =>
+            pages(() => [
+              {
+                // Another factory's endpoint of the same name: never ours to delete.
+                name: 'adf-other.pg-pg-demo.guid',
+                id: '/connections/foreign',
+                privateEndpoint: { id: `${peBase}adf-other.pg-pg-demo` },
+                privateLinkServiceConnectionState: { status: 'Disconnected' }
+              },
+              {
+                name: 'adf-demo.pg-pg-demo.guid',
+                id: '/connections/c',
+                privateEndpoint: { id: `${peBase}adf-demo.pg-pg-demo` },
+                privateLinkServiceConnectionState: { status: 'Disconnected' }
+              }
+            ]),
+          beginDeleteAndWait: async (group: string, server: string, name: string) => {
+            deleted.push(`${group}/${server}/${name}`)
+            await deleteConnection()
+          }
+        }
+      },
+      dataFactory: {
+        linkedServices: {
+          get: async () => {
+            throw restError(404, 'NotFound')
+          }
+        },
+        datasets: { listByFactory: () => pages(() => []) },
+        pipelines: { listByFactory: () => pages(() => []) },
+        managedPrivateEndpoints: { listByFactory: () => pages(() => []) }
+      }
+    }
+    const { context, recorded } = fakeStepContext(clients, {
+      mode: 'destroy',
+      inputs: { mode: 'destroy' }
+    })
+    return { context, recorded, deleted }
+  }
+
+  // A 404 means the server dropped it meanwhile: gone either way.
+  it.each([
+    ['deletes our Disconnected connection and records it', async () => undefined],
+    [
+      'counts a 404 on the delete as already gone',
+      async () => {
+        throw restError(404, 'NotFound', 'The connection was not found.')
+      }
+    ]
+  ])('%s', async (_name, deleteConnection) => {
+    const { context, recorded, deleted } = destroyContext(deleteConnection)
+    const outcome = await teardown(context)
+    expect(deleted).toEqual(['rg-data/pg-demo/adf-demo.pg-pg-demo.guid'])
+    expect(recorded.changes).toEqual([
+      { action: 'deleted', resource: 'private-endpoint-connection', id: '/connections/c' }
+    ])
+    expect(outcome.done).toBe(
+      "deleted; including the endpoint's Disconnected connection on the server"
+    )
+    expect(recorded.warnings).toEqual([])
+  })
+
+  it('only warns, naming the delete permission and scope, when the delete is forbidden', async () => {
+    const { context, recorded, deleted } = destroyContext(async () => {
+      throw restError(403, 'AuthorizationFailed', 'The client has no access.')
+    })
+    const outcome = await teardown(context)
+    expect(deleted).toEqual(['rg-data/pg-demo/adf-demo.pg-pg-demo.guid'])
+    expect(recorded.changes).toEqual([])
+    expect(outcome.done).toBe(
+      "nothing deleted; the endpoint's Disconnected connection is left on the server (see the warning)"
+    )
+    expect(recorded.warnings).toHaveLength(1)
+    expect(recorded.warnings[0]).toContain(
+      "Could not delete the Disconnected private endpoint connection '/connections/c' (HTTP 403"
+    )
+    expect(recorded.warnings[0]).toContain(`lacks '${deletePermission}' on scope '/connections/c'`)
   })
 })
