@@ -145,7 +145,7 @@ describe('howToApprove', () => {
   it('gives the portal blade and the az command with the real names', () => {
     const { context } = fakeStepContext({})
     expect(howToApprove(context.settings, 'adf-demo.pg-pg-demo.guid')).toBe(
-      `A DBA approves it in the Azure portal (the server 'pg-demo' > Networking > Private endpoint connections) or with: az postgres flexible-server private-endpoint-connection approve --resource-group rg-data --server-name pg-demo --name adf-demo.pg-pg-demo.guid --description "Data Factory adf-demo"`
+      `in the Azure portal (the server 'pg-demo' > Networking > Private endpoint connections) or with: az postgres flexible-server private-endpoint-connection approve --resource-group rg-data --server-name pg-demo --name adf-demo.pg-pg-demo.guid --description "Data Factory adf-demo"`
     )
   })
 })
@@ -224,7 +224,7 @@ describe('ensureApproval without the right to approve', () => {
       "'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnectionsApproval/action'"
     )
     expect(warning).toContain(
-      'Waiting for someone else to approve instead: A DBA approves it in the Azure portal'
+      'Waiting for someone else to approve instead; a DBA approves it in the Azure portal'
     )
   })
 })

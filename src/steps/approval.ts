@@ -71,10 +71,10 @@ export function approvalDescription(run: RunContext): string {
   return fitting ?? `${candidates[2].slice(0, maxApprovalDescriptionLength - 3)}...`
 }
 
-/** How a DBA approves the connection by hand: the portal blade and the Azure CLI command. */
+/** How a DBA approves the connection by hand ("… approves it <this>"): the portal blade or the Azure CLI. */
 export function howToApprove(settings: Settings, connectionName?: string): string {
   const { resourceGroup, name } = settings.server
-  return `A DBA approves it in the Azure portal (the server '${name}' > Networking > Private endpoint connections) or with: az postgres flexible-server private-endpoint-connection approve --resource-group ${resourceGroup} --server-name ${name} --name ${connectionName ?? '<connection name>'} --description "Data Factory ${settings.factory.name}"`
+  return `in the Azure portal (the server '${name}' > Networking > Private endpoint connections) or with: az postgres flexible-server private-endpoint-connection approve --resource-group ${resourceGroup} --server-name ${name} --name ${connectionName ?? '<connection name>'} --description "Data Factory ${settings.factory.name}"`
 }
 
 /** The error for a refused connection; `connection-state` then says what the server says. */
@@ -103,7 +103,7 @@ function approvalWait(
     what,
     timeoutMs: context.settings.approval.timeoutMs,
     timeoutInput: 'approval-timeout',
-    hint: `${howToApprove(context.settings, connectionName)}; or give the identity '${approvePermission}' on the server; then run again, or raise approval-timeout.`
+    hint: `Approve the connection on the server ${howToApprove(context.settings, connectionName)}; or give the identity '${approvePermission}' on the server; then run again, or raise approval-timeout.`
   }
 }
 
@@ -168,7 +168,7 @@ async function awaitConnection(
       `${error.message} The server lists ${listed.length ? listed.join('; ') : 'no connections'}; none comes from a private endpoint named '${wanted}'.`,
       {
         resource: settings.server.id,
-        hint: `If one of those is this factory's (Data Factory may name its private endpoint otherwise), approve it by hand: ${howToApprove(settings)}. Otherwise check the endpoint in Data Factory Studio (Manage > Managed private endpoints), or raise approval-timeout.`
+        hint: `If one of those is this factory's (Data Factory may name its private endpoint otherwise), approve it by hand ${howToApprove(settings)}. Otherwise check the endpoint in Data Factory Studio (Manage > Managed private endpoints), or raise approval-timeout.`
       }
     )
   }
@@ -256,7 +256,7 @@ async function approve(context: StepContext, connection: ConnectionView): Promis
     )
     if (status !== 403) throw translated
     context.log.warning(
-      `${translated.message} ${translated.hint} Approving also needs '${approveActionPermission}'. Waiting for someone else to approve instead: ${howToApprove(settings, connection.name)}.`
+      `${translated.message} ${translated.hint} Approving also needs '${approveActionPermission}'. Waiting for someone else to approve instead; a DBA approves it ${howToApprove(settings, connection.name)}.`
     )
     return 'forbidden'
   }
@@ -387,7 +387,7 @@ export async function ensureApproval(
     done = approvedBy[outcome]
   } else {
     context.log.info(
-      `Waiting for connection '${connection.name}' on server '${settings.server.name}' to be approved. ${howToApprove(settings, connection.name)}.`
+      `Waiting for connection '${connection.name}' on server '${settings.server.name}' to be approved: a DBA approves it ${howToApprove(settings, connection.name)}.`
     )
     await awaitServerApproval(context, endpoint, connection.name)
     done = 'approved by someone else'
