@@ -1,19 +1,14 @@
 import { describe, expect, it } from '@jest/globals'
 import { readSettings } from '../src/inputs.js'
 import { createSecretMasker } from '../src/io.js'
-import {
-  approvalDescription,
-  decideApproval,
-  ensureApproval,
-  matchConnection,
-  type ConnectionView
-} from '../src/steps/approval.js'
+import { approvalDescription, decideApproval } from '../src/steps/approval.js'
 import {
   activityFailure,
   connectionTestHint,
   probePipeline,
   runState
 } from '../src/steps/connection-test.js'
+import { matchConnection, type ConnectionView } from '../src/steps/connections.js'
 import { probeNames } from '../src/steps/probes.js'
 import { decideEndpointAction, type EndpointView } from '../src/steps/endpoint.js'
 import {
@@ -25,17 +20,9 @@ import {
   passwordFingerprint
 } from '../src/steps/linked-service.js'
 import { checkPreflight, type PreflightObservation } from '../src/steps/preflight.js'
-import {
-  decideTeardown,
-  findReferences,
-  references,
-  teardown,
-  teardownDone
-} from '../src/steps/teardown.js'
-import type { Change } from '../src/report.js'
-import type { StepContext } from '../src/steps/context.js'
-import { Waiter } from '../src/waiting.js'
+import { decideTeardown, findReferences, references, teardownDone } from '../src/steps/teardown.js'
 import { reader, validInputs } from './helpers.js'
+import { endpointView } from './step-context.js'
 
 const serverId =
   '/subscriptions/s/resourceGroups/g/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg-demo'
@@ -46,17 +33,7 @@ const settingsWith = (overrides: Record<string, string> = {}) =>
   )
 
 function endpoint(overrides: Partial<EndpointView>): EndpointView {
-  return {
-    name: 'pg-pg-demo',
-    id: '/x/managedPrivateEndpoints/pg-pg-demo',
-    privateLinkResourceId: serverId,
-    groupId: 'postgresqlServer',
-    provisioningState: 'Succeeded',
-    connectionStatus: 'Pending',
-    connectionDescription: '',
-    isReserved: false,
-    ...overrides
-  }
+  return endpointView(serverId, overrides)
 }
 const desired = { name: 'pg-pg-demo', privateLinkResourceId: serverId, groupId: 'postgresqlServer' }
 
@@ -141,7 +118,8 @@ function connection(privateEndpointId: string, status = 'Pending'): ConnectionVi
     id: `/c/${status}`,
     privateEndpointId,
     status,
-    description: ''
+    description: '',
+    provisioningState: 'Succeeded'
   }
 }
 const peBase =
@@ -220,93 +198,6 @@ describe('decideApproval', () => {
         runUrl: 'https://github.com/o/r/actions/runs/7'
       })
     ).toBe('Approved by adf-pg-private-link for o/r run 7 (https://github.com/o/r/actions/runs/7)')
-  })
-})
-
-describe('ensureApproval', () => {
-  it('waits for someone else to approve when approving is forbidden, naming the permissions', async () => {
-    const serverLooks = ['Pending', 'Pending', 'Approved']
-    const warnings: string[] = []
-    const changes: Change[] = []
-    const log = {
-      info: () => undefined,
-      warning: (message: string) => void warnings.push(message),
-      debug: () => undefined
-    }
-    const pages = <T>(item: () => T) =>
-      (async function* () {
-        yield item()
-      })()
-    const clients = {
-      postgres: {
-        privateEndpointConnections: {
-          listByServer: () =>
-            pages(() => ({
-              name: 'adf-demo.pg-pg-demo.guid',
-              id: '/connections/c',
-              privateEndpoint: { id: `${peBase}adf-demo.pg-pg-demo` },
-              privateLinkServiceConnectionState: { status: serverLooks.shift() ?? 'Approved' }
-            })),
-          beginUpdate: async () => {
-            throw Object.assign(new Error('The client has no access.'), {
-              name: 'RestError',
-              statusCode: 403,
-              code: 'AuthorizationFailed'
-            })
-          }
-        }
-      },
-      dataFactory: {
-        managedPrivateEndpoints: {
-          listByFactory: () =>
-            pages(() => ({
-              name: 'pg-pg-demo',
-              id: '/endpoints/pg-pg-demo',
-              properties: { connectionState: { status: 'Approved' } }
-            }))
-        }
-      }
-    }
-    const settings = settingsWith()
-    const context = {
-      settings,
-      clients,
-      log,
-      waiter: new Waiter({
-        pollIntervalMs: settings.pollIntervalMs,
-        stepDeadline: Number.MAX_SAFE_INTEGER,
-        signal: new AbortController().signal,
-        log,
-        clock: { now: () => 0, sleep: async () => undefined }
-      }),
-      ledger: {
-        mode: 'apply',
-        change: (change: Change) => changes.push(change),
-        output: () => {},
-        obstacle: () => {}
-      },
-      run: { repository: 'o/r', runId: '7', runAttempt: '1', runUrl: 'https://x' }
-    } as unknown as StepContext
-    const outcome = await ensureApproval(context, {
-      name: 'pg-pg-demo',
-      id: '/endpoints/pg-pg-demo',
-      exists: true,
-      isNew: true,
-      connectionStatus: 'Pending'
-    })
-    expect(outcome.done).toBe(
-      'approved by someone else (no permission to approve); Data Factory sees it Approved'
-    )
-    expect(serverLooks).toEqual([])
-    expect(changes).toEqual([])
-    expect(warnings).toHaveLength(1)
-    expect(warnings[0]).toContain(
-      "lacks 'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/write' on scope '/connections/c'"
-    )
-    expect(warnings[0]).toContain(
-      "'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnectionsApproval/action'"
-    )
-    expect(warnings[0]).toMatch(/Waiting for someone else to approve instead\.$/)
   })
 })
 
@@ -629,6 +520,7 @@ describe('teardown decisions', () => {
     }
   ]
   const target = { linkedService: 'ls', serverId, force: false }
+  const noUsers = { using: [], unreadable: [] }
 
   it('matches references of the given type by name, in any case and at any depth', () => {
     const body = { a: [{ b: { type: 'DatasetReference', referenceName: 'SALES' } }] }
@@ -690,7 +582,8 @@ describe('teardown decisions', () => {
       {
         linkedServiceExists: true,
         datasets: [probeDataset, datasets[2]],
-        pipelines: [probePipelineBody]
+        pipelines: [probePipelineBody],
+        endpointUsers: noUsers
       },
       target
     )
@@ -704,14 +597,19 @@ describe('teardown decisions', () => {
     // Without the linked service they still go.
     expect(
       decideTeardown(
-        { linkedServiceExists: false, datasets: [probeDataset], pipelines: [] },
+        {
+          linkedServiceExists: false,
+          datasets: [probeDataset],
+          pipelines: [],
+          endpointUsers: noUsers
+        },
         target
       ).leftoverProbes
     ).toEqual({ datasets: [probeDataset.name], pipelines: [] })
   })
 
   it('blocks on references unless forced, and leaves an endpoint aimed elsewhere alone', () => {
-    const used = { linkedServiceExists: true, datasets, pipelines: [] }
+    const used = { linkedServiceExists: true, datasets, pipelines: [], endpointUsers: noUsers }
     expect(decideTeardown({ ...used, endpoint: endpoint({}) }, target).blocker).toBe(
       "Linked service 'ls' is still used by dataset 'sales'."
     )
@@ -728,7 +626,8 @@ describe('teardown decisions', () => {
           linkedServiceExists: false,
           datasets: [],
           pipelines: [],
-          endpoint: endpoint({ privateLinkResourceId: '/other' })
+          endpoint: endpoint({ privateLinkResourceId: '/other' }),
+          endpointUsers: noUsers
         },
         target
       )
@@ -737,7 +636,10 @@ describe('teardown decisions', () => {
       deleteLinkedService: false
     })
     expect(
-      decideTeardown({ linkedServiceExists: false, datasets: [], pipelines: [] }, target)
+      decideTeardown(
+        { linkedServiceExists: false, datasets: [], pipelines: [], endpointUsers: noUsers },
+        target
+      )
     ).toEqual({
       leftoverProbes: { datasets: [], pipelines: [] },
       deleteLinkedService: false,
@@ -763,123 +665,5 @@ describe('teardown decisions', () => {
     ]
   ] as const)('says what was done: deleted %s, connection %s', (deleted, connection, text) => {
     expect(teardownDone(deleted, connection)).toBe(text)
-  })
-})
-
-describe('teardown: a Disconnected connection left on the server', () => {
-  const restError = (statusCode: number, message: string) =>
-    Object.assign(new Error(message), { name: 'RestError', statusCode, code: `E${statusCode}` })
-  const deletePermission =
-    'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/delete'
-
-  /** Destroy with the linked service and the managed private endpoint already gone. */
-  function destroyContext(deleteConnection: () => Promise<void>) {
-    const warnings: string[] = []
-    const changes: Change[] = []
-    const deleted: string[] = []
-    const log = {
-      info: () => undefined,
-      warning: (message: string) => void warnings.push(message),
-      debug: () => undefined
-    }
-    const pages = <T>(items: T[]) =>
-      (async function* () {
-        yield* items
-      })()
-    const clients = {
-      postgres: {
-        privateEndpointConnections: {
-          listByServer: () =>
-            pages([
-              {
-                // Another factory's endpoint of the same name: never ours to delete.
-                name: 'adf-other.pg-pg-demo.guid',
-                id: '/connections/foreign',
-                privateEndpoint: { id: `${peBase}adf-other.pg-pg-demo` },
-                privateLinkServiceConnectionState: { status: 'Disconnected' }
-              },
-              {
-                name: 'adf-demo.pg-pg-demo.guid',
-                id: '/connections/c',
-                privateEndpoint: { id: `${peBase}adf-demo.pg-pg-demo` },
-                privateLinkServiceConnectionState: { status: 'Disconnected' }
-              }
-            ]),
-          beginDeleteAndWait: async (group: string, server: string, name: string) => {
-            deleted.push(`${group}/${server}/${name}`)
-            await deleteConnection()
-          }
-        }
-      },
-      dataFactory: {
-        linkedServices: {
-          get: async () => {
-            throw restError(404, 'Not found')
-          }
-        },
-        datasets: { listByFactory: () => pages([]) },
-        pipelines: { listByFactory: () => pages([]) },
-        managedPrivateEndpoints: { listByFactory: () => pages([]) }
-      }
-    }
-    const settings = settingsWith({ mode: 'destroy' })
-    const context = {
-      settings,
-      clients,
-      log,
-      waiter: new Waiter({
-        pollIntervalMs: settings.pollIntervalMs,
-        stepDeadline: Number.MAX_SAFE_INTEGER,
-        signal: new AbortController().signal,
-        log,
-        clock: { now: () => 0, sleep: async () => undefined }
-      }),
-      ledger: {
-        mode: 'destroy',
-        change: (change: Change) => changes.push(change),
-        output: () => {}
-      },
-      run: { repository: 'o/r', runId: '7', runAttempt: '1', runUrl: 'https://x' }
-    } as unknown as StepContext
-    return { context, warnings, changes, deleted }
-  }
-
-  // A 404 means the server dropped it meanwhile: gone either way.
-  it.each([
-    ['deletes our Disconnected connection and records it', async () => undefined],
-    [
-      'counts a 404 on the delete as already gone',
-      async () => {
-        throw restError(404, 'The connection was not found.')
-      }
-    ]
-  ])('%s', async (_name, deleteConnection) => {
-    const { context, warnings, changes, deleted } = destroyContext(deleteConnection)
-    const outcome = await teardown(context)
-    expect(deleted).toEqual(['rg-data/pg-demo/adf-demo.pg-pg-demo.guid'])
-    expect(changes).toEqual([
-      { action: 'deleted', resource: 'private-endpoint-connection', id: '/connections/c' }
-    ])
-    expect(outcome.done).toBe(
-      "deleted; including the endpoint's Disconnected connection on the server"
-    )
-    expect(warnings).toEqual([])
-  })
-
-  it('only warns, naming the delete permission and scope, when the delete is forbidden', async () => {
-    const { context, warnings, changes, deleted } = destroyContext(async () => {
-      throw restError(403, 'The client has no access.')
-    })
-    const outcome = await teardown(context)
-    expect(deleted).toEqual(['rg-data/pg-demo/adf-demo.pg-pg-demo.guid'])
-    expect(changes).toEqual([])
-    expect(outcome.done).toBe(
-      "nothing deleted; the endpoint's Disconnected connection is left on the server (see the warning)"
-    )
-    expect(warnings).toHaveLength(1)
-    expect(warnings[0]).toContain(
-      "Could not delete the Disconnected private endpoint connection '/connections/c' (HTTP 403"
-    )
-    expect(warnings[0]).toContain(`lacks '${deletePermission}' on scope '/connections/c'`)
   })
 })

@@ -26,6 +26,8 @@ export const microsoftManagedSubscriptionId = '7d2c6a1e-4f3b-4e8a-9c5d-0a1b2c3d4
 /** The runtime every factory has even when the scenario lists none (public network). */
 export const autoResolveRuntimeName = 'AutoResolveIntegrationRuntime'
 const masked = '**********'
+/** How Data Factory names the private endpoint behind a managed one, unless a scenario says otherwise. */
+const defaultPrivateEndpointNameTemplate = '{factory}.{endpoint}'
 
 export type ChildSegment = 'linkedservices' | 'datasets' | 'pipelines'
 
@@ -212,7 +214,10 @@ export function createDataFactoryProvider(options: {
 
   function privateEndpointId(factory: FactoryRecord, endpoint: EndpointRecord): string {
     const managedResourceGroup = `vnet-${factory.vNetId.replace(/-/g, '')}`
-    return `/subscriptions/${microsoftManagedSubscriptionId}/resourceGroups/${managedResourceGroup}/providers/Microsoft.Network/privateEndpoints/${factory.seed.name}.${endpoint.name}`
+    const name = (factory.seed.privateEndpointNameTemplate ?? defaultPrivateEndpointNameTemplate)
+      .replaceAll('{factory}', factory.seed.name)
+      .replaceAll('{endpoint}', endpoint.name)
+    return `/subscriptions/${microsoftManagedSubscriptionId}/resourceGroups/${managedResourceGroup}/providers/Microsoft.Network/privateEndpoints/${name}`
   }
 
   function requestDescription(factory: FactoryRecord, endpoint: EndpointRecord): string {
@@ -477,6 +482,18 @@ export function createDataFactoryProvider(options: {
         'InvalidResourceRequest',
         name,
         'A managed private endpoint to the data source already exist.'
+      )
+    }
+    const busy = [...factory.endpoints.values()].find(
+      (endpoint) => provisioningState(endpoint, now) === 'Provisioning'
+    )
+    // Code and wording are a modelling choice; only the refusal itself is reported by users.
+    if (factory.seed.refuseConcurrentEndpointCreation && busy) {
+      return invalidResourceRequest(
+        409,
+        'Conflict',
+        name,
+        `Managed private endpoint '${busy.name}' of managed virtual network '${factory.seed.managedVirtualNetwork}' is still being provisioned; retry after it completes.`
       )
     }
     const target = postgres.findServerById(resourceId)

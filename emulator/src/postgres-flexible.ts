@@ -31,6 +31,8 @@ interface ConnectionRecord {
   description: string
   // Modelling choice: the spec lists no in-flight update value (Creating|Deleting|Failed|Succeeded); 'Updating' is ours.
   provisioningState: 'Succeeded' | 'Updating' | 'Deleting'
+  /** When the connection appeared on the server (an approval right after may be refused). */
+  appearedAt: number
 }
 
 interface ServerRecord {
@@ -93,6 +95,12 @@ const operationsPath = `/subscriptions/:subscriptionId/providers/${provider}/loc
 /** The version @azure/arm-postgresql-flexible 9 sends, and the earlier ones that have these APIs. */
 const postgresApiVersions = ['2025-08-01', '2024-08-01', '2023-06-01-preview']
 
+/**
+ * Longest approval description accepted. Modelling choice: PostgreSQL publishes no cap; other
+ * private-link services refuse more than 140 (hashicorp/terraform-provider-azurerm#25610).
+ */
+export const maxConnectionDescriptionLength = 140
+
 export function serverResourceId(seed: ServerSeed): string {
   return `/subscriptions/${seed.subscriptionId}/resourceGroups/${seed.resourceGroup}/providers/${serverType}/${seed.name}`
 }
@@ -132,7 +140,8 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
         record,
         connection.privateEndpointId,
         connection.status,
-        connection.description ?? ''
+        connection.description ?? '',
+        Number.NEGATIVE_INFINITY
       )
     }
     return record
@@ -142,7 +151,8 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
     server: ServerRecord,
     privateEndpointId: string,
     status: ConnectionStatus,
-    description: string
+    description: string,
+    appearedAt: number
   ): ConnectionRecord {
     const name = `${privateEndpointName(privateEndpointId)}.${randomUUID()}`
     const connection: ConnectionRecord = {
@@ -150,7 +160,8 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
       privateEndpointId,
       status,
       description,
-      provisioningState: 'Succeeded'
+      provisioningState: 'Succeeded',
+      appearedAt
     }
     server.connections.set(name.toLowerCase(), connection)
     return connection
@@ -351,6 +362,14 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
       )
     }
     const description = typeof state?.description === 'string' ? state.description : ''
+    // Code and wording are a modelling choice, after the 400 other private-link services answer.
+    if (description.length > maxConnectionDescriptionLength) {
+      return rejection(
+        400,
+        'InvalidRequestContent',
+        `The description of private endpoint connection '${connection.name}' is ${description.length} characters long; at most ${maxConnectionDescriptionLength} are allowed.`
+      )
+    }
     return { update: { status, description } }
   }
 
@@ -441,6 +460,8 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
         const connection = server.connections.get(req.params.connectionName.toLowerCase())
         if (!connection) return connectionNotFound(req.params)
         if (operationInProgress(server, connection.name)) return anotherOperation(connection)
+        if (Date.now() < connection.appearedAt + (delays.connectionNotReadyMs ?? 0))
+          return notReady(connection)
         const validated = validateUpdate(connection, req.body)
         if ('rejection' in validated) return validated.rejection
         return startOperation(req, server, connection, validated.update)
@@ -501,6 +522,15 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
     )
   }
 
+  // Code and wording are a modelling choice: Azure's answer to an approval sent too early is undocumented.
+  function notReady(connection: ConnectionRecord): EmuResponse {
+    return armError(
+      409,
+      'Conflict',
+      `Private endpoint connection '${connection.name}' is not ready to be updated yet. Please retry later.`
+    )
+  }
+
   function operationNotFound(operationId: string): EmuResponse {
     return armError(404, 'OperationNotFound', `The operation '${operationId}' was not found.`)
   }
@@ -519,7 +549,8 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
       servers.find((server) => sameText(server.view.fullyQualifiedDomainName, fqdn))?.view,
     requestConnection(id, privateEndpointId, state) {
       const server = requireServer(id)
-      return addConnection(server, privateEndpointId, state.status, state.description).name
+      return addConnection(server, privateEndpointId, state.status, state.description, state.at)
+        .name
     },
     dropConnection(id, connectionName) {
       findServer(id)?.connections.delete(connectionName.toLowerCase())

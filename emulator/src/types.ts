@@ -21,6 +21,8 @@ export interface Delays {
   oidcTokenLifetimeSeconds: number
   /** Lifetime of an access token issued by the emulated Entra ID, in seconds. */
   accessTokenLifetimeSeconds: number
+  /** An approval sent this soon after a connection appears answers 409 (Azure can); omitted = 0. */
+  connectionNotReadyMs?: number
 }
 
 /** A role assignment: the principal may perform `actions` (ARM wildcards allowed) at `scope` and below. */
@@ -80,6 +82,17 @@ export interface FactorySeed {
   }[]
   /** The PostgreSQL role that the factory's system-assigned identity maps to (passwordless sign-in). */
   identityPostgresRole?: string
+  /**
+   * How Data Factory names the private endpoint it makes for a managed private endpoint, with
+   * `{factory}` and `{endpoint}` placeholders. Omitted = '{factory}.{endpoint}' (what community
+   * scripts rely on; no Microsoft document states it).
+   */
+  privateEndpointNameTemplate?: string
+  /**
+   * Refuse (409) a new managed private endpoint while another one of the same managed virtual
+   * network is still provisioning, as people report Azure doing (microsoft/terraform-provider-fabric#807).
+   */
+  refuseConcurrentEndpointCreation?: boolean
 }
 
 /** A connection on the server that someone else's endpoint made (so matching is tested). */

@@ -1,14 +1,23 @@
 // Approval: find the server-side connection this endpoint made, approve it (or wait for someone
-// to), then wait until the factory's view of the endpoint says Approved.
-import type { PrivateEndpointConnection } from '@azure/arm-postgresql-flexible'
-import { listAll } from '../azure.js'
-import { ActionError, describeFailure, statusCodeOf, translateAzureError } from '../errors.js'
+// to), then wait until the factory's view of the endpoint says Approved. Runs that overlap (two
+// pushes, a matrix) converge: a connection another run is approving is awaited, not fought over.
+import { ActionError, statusCodeOf, translateAzureError } from '../errors.js'
 import type { RunContext } from '../io.js'
-import { lastSegment, sameText } from '../names.js'
+import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
-import type { ApprovalMode } from '../settings.js'
+import type { ApprovalMode, Settings } from '../settings.js'
+import { WaitTimeoutError } from '../waiting.js'
+import {
+  describeConnection,
+  isRefusedStatus,
+  listConnections,
+  observeMatch,
+  pickConnection,
+  privateEndpointNameFor,
+  type ConnectionView
+} from './connections.js'
 import { requestOptions, type StepContext } from './context.js'
-import { findEndpoint, isRefusedStatus, type EndpointResult } from './endpoint.js'
+import { findEndpoint, type EndpointResult } from './endpoint.js'
 
 export const approvePermission =
   'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/write'
@@ -16,44 +25,11 @@ export const approvePermission =
 const approveActionPermission =
   'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnectionsApproval/action'
 
-export interface ConnectionView {
-  name: string
-  id: string
-  privateEndpointId: string
-  status: string
-  description: string
-}
-
-export type ConnectionMatch =
-  | { kind: 'none' }
-  | { kind: 'one'; connection: ConnectionView }
-  | { kind: 'many'; connections: ConnectionView[] }
-
-/**
- * The connection whose private endpoint is `<factory>.<endpoint>` (the name Data Factory gives
- * the endpoint it creates in its own subscription). Another factory's endpoint of the same name
- * ends differently, so it does not match. A Disconnected one is left over from an earlier
- * endpoint of this name: it never hides a live one, and does not count for a new endpoint.
- */
-export function matchConnection(
-  connections: ConnectionView[],
-  factoryName: string,
-  endpointName: string,
-  endpointIsNew: boolean
-): ConnectionMatch {
-  const matches = connections.filter((connection) =>
-    sameText(lastSegment(connection.privateEndpointId), `${factoryName}.${endpointName}`)
-  )
-  const live = matches.filter((connection) => !sameText(connection.status, 'Disconnected'))
-  const relevant = live.length > 0 || endpointIsNew ? live : matches
-  if (relevant.length === 0) return { kind: 'none' }
-  if (relevant.length === 1) return { kind: 'one', connection: relevant[0] }
-  return { kind: 'many', connections: relevant }
-}
-
 export type ApprovalDecision =
   | { kind: 'approved' }
   | { kind: 'approve' }
+  /** Another operation (another run's approval, say) is updating it: wait for its outcome. */
+  | { kind: 'await-update' }
   | { kind: 'await-approval' }
   | { kind: 'leave' }
   | { kind: 'refused'; status: string; description: string }
@@ -67,17 +43,50 @@ export function decideApproval(
   if (connection && isRefusedStatus(connection.status)) {
     return { kind: 'refused', status: connection.status, description: connection.description }
   }
-  if (mode === 'auto') return { kind: 'approve' }
+  if (mode === 'auto') {
+    return sameText(connection?.provisioningState, 'Updating')
+      ? { kind: 'await-update' }
+      : { kind: 'approve' }
+  }
   return mode === 'wait' ? { kind: 'await-approval' } : { kind: 'leave' }
 }
 
+/**
+ * Longest approval description sent. PostgreSQL publishes no cap; other private-link services
+ * refuse more than 140 or 128 characters (hashicorp/terraform-provider-azurerm#25610).
+ */
+export const maxApprovalDescriptionLength = 128
+
+/**
+ * `Approved by adf-pg-private-link for <repository> run <id> (<run URL>)`, at most 128 characters:
+ * the run URL goes first, then the wording, and a repository name too long for even that is cut.
+ */
 export function approvalDescription(run: RunContext): string {
-  return `Approved by adf-pg-private-link for ${run.repository} run ${run.runId} (${run.runUrl})`
+  const candidates = [
+    `Approved by adf-pg-private-link for ${run.repository} run ${run.runId} (${run.runUrl})`,
+    `Approved by adf-pg-private-link for ${run.repository} run ${run.runId}`,
+    `adf-pg-private-link: ${run.repository} run ${run.runId}`
+  ]
+  const fitting = candidates.find((text) => text.length <= maxApprovalDescriptionLength)
+  return fitting ?? `${candidates[2].slice(0, maxApprovalDescriptionLength - 3)}...`
 }
 
-function refusedError(status: string, description: string, resource: string): ActionError {
+/** How a DBA approves the connection by hand ("… approves it <this>"): the portal blade or the Azure CLI. */
+export function howToApprove(settings: Settings, connectionName?: string): string {
+  const { resourceGroup, name } = settings.server
+  return `in the Azure portal (the server '${name}' > Networking > Private endpoint connections) or with: az postgres flexible-server private-endpoint-connection approve --resource-group ${resourceGroup} --server-name ${name} --name ${connectionName ?? '<connection name>'} --description "Data Factory ${settings.factory.name}"`
+}
+
+/** The error for a refused connection; `connection-state` then says what the server says. */
+function refused(
+  context: StepContext,
+  status: string,
+  description: string,
+  resource: string
+): ActionError {
+  context.ledger.output('connection-state', status)
   return new ActionError(
-    `The private endpoint connection is ${status}${description ? ` ("${description}")` : ''}.`,
+    `The private endpoint connection on server '${context.settings.server.name}' is ${status}${description ? ` ("${description}")` : ''}.`,
     {
       resource,
       hint: `A ${status} connection cannot be approved again: delete the managed private endpoint (on-drift: recreate, or mode: destroy) and run again so a new Pending connection is made.`
@@ -85,98 +94,104 @@ function refusedError(status: string, description: string, resource: string): Ac
   )
 }
 
-function toConnectionView(connection: PrivateEndpointConnection): ConnectionView {
-  return {
-    name: connection.name ?? '',
-    id: connection.id ?? '',
-    privateEndpointId: connection.privateEndpoint?.id ?? '',
-    status: connection.privateLinkServiceConnectionState?.status ?? '',
-    description: connection.privateLinkServiceConnectionState?.description ?? ''
-  }
-}
-
-/** The endpoint's connection on the server, if listed; more than one is an error. */
-export async function observeMatch(
-  context: StepContext,
-  endpointName: string,
-  endpointIsNew: boolean
-): Promise<ConnectionView | undefined> {
-  const { settings, clients } = context
-  const connections = await describeFailure(
-    'list the private endpoint connections of the server',
-    settings.server.id,
-    'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/read',
-    () =>
-      listAll(
-        clients.postgres.privateEndpointConnections.listByServer(
-          settings.server.resourceGroup,
-          settings.server.name,
-          requestOptions(context)
-        )
-      )
-  )
-  const match = matchConnection(
-    connections.map(toConnectionView),
-    settings.factory.name,
-    endpointName,
-    endpointIsNew
-  )
-  if (match.kind === 'many') {
-    throw new ActionError(
-      `More than one private endpoint connection on server '${settings.server.name}' matches endpoint '${endpointName}': ${match.connections.map((c) => `${c.name} (${c.status}, ${c.privateEndpointId})`).join('; ')}.`,
-      {
-        resource: settings.server.id,
-        hint: 'Delete the stale connections on the server (Networking > Private endpoint connections) and run again.'
-      }
-    )
-  }
-  return match.kind === 'one' ? match.connection : undefined
-}
-
 function approvalWait(
   context: StepContext,
-  what: string
+  what: string,
+  connectionName?: string
 ): Parameters<StepContext['waiter']['until']>[0] {
   return {
     what,
     timeoutMs: context.settings.approval.timeoutMs,
     timeoutInput: 'approval-timeout',
-    hint: 'Approve the connection on the server (Networking > Private endpoint connections) or give the identity the right to approve, then run again; or raise approval-timeout.'
+    hint: `Approve the connection on the server ${howToApprove(context.settings, connectionName)}; or give the identity '${approvePermission}' on the server; then run again, or raise approval-timeout.`
   }
 }
 
-/** Waits for the connection to appear; fails at once when ambiguous. */
+/**
+ * Lines for the log: each connection that appeared, changed state or went away since `before`
+ * (keyed by connection id, case-insensitively).
+ */
+export function connectionChanges(
+  before: ReadonlyMap<string, ConnectionView>,
+  now: ConnectionView[]
+): string[] {
+  const lines: string[] = []
+  const seen = new Set<string>()
+  for (const connection of now) {
+    const key = connection.id.toLowerCase()
+    seen.add(key)
+    const previous = before.get(key)
+    if (!previous) lines.push(`appeared: ${describeConnection(connection)}`)
+    else if (!sameText(previous.status, connection.status))
+      lines.push(`${previous.status} → ${connection.status}: ${describeConnection(connection)}`)
+  }
+  for (const [key, connection] of before) {
+    if (!seen.has(key)) lines.push(`gone: ${describeConnection(connection)}`)
+  }
+  return lines
+}
+
+/**
+ * Waits for the connection to appear; fails at once when ambiguous. Logs every connection the
+ * server lists as it changes, and on timeout names them all, so a naming mismatch shows at once.
+ */
 async function awaitConnection(
   context: StepContext,
   endpoint: EndpointResult
 ): Promise<ConnectionView> {
-  return context.waiter.until(
-    approvalWait(context, `the server to list the connection of endpoint '${endpoint.name}'`),
-    async () => {
-      const connection = await observeMatch(context, endpoint.name, endpoint.isNew)
-      return connection
-        ? { done: true, value: connection }
-        : { done: false, status: 'no connection yet' }
-    }
-  )
+  const { settings } = context
+  const wanted = privateEndpointNameFor(settings.factory.name, endpoint.name)
+  const seen = new Map<string, ConnectionView>()
+  try {
+    return await context.waiter.until(
+      approvalWait(
+        context,
+        `server '${settings.server.name}' to list the connection of endpoint '${endpoint.name}' (private endpoint '${wanted}')`
+      ),
+      async () => {
+        const connections = await listConnections(context)
+        for (const line of connectionChanges(seen, connections)) {
+          context.log.info(`Server '${settings.server.name}' connection ${line}`)
+        }
+        seen.clear()
+        for (const connection of connections) seen.set(connection.id.toLowerCase(), connection)
+        const connection = pickConnection(context, connections, endpoint.name, endpoint.isNew)
+        return connection
+          ? { done: true, value: connection }
+          : { done: false, status: `no connection from '${wanted}' yet` }
+      }
+    )
+  } catch (error) {
+    if (!(error instanceof WaitTimeoutError)) throw error
+    const listed = [...seen.values()].map(describeConnection)
+    throw new ActionError(
+      `${error.message} The server lists ${listed.length ? listed.join('; ') : 'no connections'}; none comes from a private endpoint named '${wanted}'.`,
+      {
+        resource: settings.server.id,
+        hint: `If one of those is this factory's (Data Factory may name its private endpoint otherwise), approve it by hand ${howToApprove(settings)}. Otherwise check the endpoint in Data Factory Studio (Manage > Managed private endpoints), or raise approval-timeout.`
+      }
+    )
+  }
 }
 
 /** Waits until the server says Approved; Rejected/Disconnected fail at once. */
 async function awaitServerApproval(
   context: StepContext,
-  endpoint: EndpointResult
+  endpoint: EndpointResult,
+  connectionName: string
 ): Promise<ConnectionView> {
   return context.waiter.until(
     approvalWait(
       context,
-      `someone to approve the connection of endpoint '${endpoint.name}' on the server`
+      `someone to approve connection '${connectionName}' of endpoint '${endpoint.name}' on server '${context.settings.server.name}'`,
+      connectionName
     ),
     async () => {
       const connection = await observeMatch(context, endpoint.name, endpoint.isNew)
       if (!connection) return { done: false, status: 'connection gone' }
       const decision = decideApproval(connection, 'wait')
       if (decision.kind === 'refused')
-        throw refusedError(decision.status, decision.description, connection.id)
+        throw refused(context, decision.status, decision.description, connection.id)
       return decision.kind === 'approved'
         ? { done: true, value: connection }
         : { done: false, status: connection.status }
@@ -192,7 +207,8 @@ async function awaitFactoryApproval(context: StepContext, endpointName: string):
       const endpoint = await findEndpoint(context, endpointName)
       const status = endpoint?.connectionStatus ?? ''
       if (isRefusedStatus(status)) {
-        throw refusedError(
+        throw refused(
+          context,
           status,
           endpoint?.connectionDescription ?? '',
           endpoint?.id ?? endpointName
@@ -205,8 +221,14 @@ async function awaitFactoryApproval(context: StepContext, endpointName: string):
   )
 }
 
-/** Approves; on 403 warns with the missing permission and returns false (then we wait instead). */
-async function approve(context: StepContext, connection: ConnectionView): Promise<boolean> {
+type ApproveResult = 'approved' | 'conflict' | 'forbidden'
+
+/**
+ * Sends the approval and awaits its operation. 409 (another operation in progress, or the
+ * connection not ready yet) is `conflict`: the caller looks again. 403 warns with the missing
+ * permission and is `forbidden` (then we wait for someone else instead).
+ */
+async function approve(context: StepContext, connection: ConnectionView): Promise<ApproveResult> {
   const { settings, clients } = context
   try {
     const poller = await clients.postgres.privateEndpointConnections.beginUpdate(
@@ -222,26 +244,72 @@ async function approve(context: StepContext, connection: ConnectionView): Promis
       { ...requestOptions(context), updateIntervalInMs: settings.pollIntervalMs }
     )
     await poller.pollUntilDone(requestOptions(context))
-    return true
+    return 'approved'
   } catch (error) {
+    const status = statusCodeOf(error)
+    if (status === 409) return 'conflict'
     const translated = translateAzureError(
       error,
       'approve the private endpoint connection',
       connection.id,
       approvePermission
     )
-    if (statusCodeOf(error) !== 403) throw translated
+    if (status !== 403) throw translated
     context.ledger.obstacle(translated)
     context.log.warning(
-      `${translated.message} ${translated.hint} Approving also needs '${approveActionPermission}'. Waiting for someone else to approve instead.`
+      `${translated.message} ${translated.hint} Approving also needs '${approveActionPermission}'. Waiting for someone else to approve instead; a DBA approves it ${howToApprove(settings, connection.name)}.`
     )
-    return false
+    return 'forbidden'
   }
+}
+
+/** Who approved in the end: this run, another (a run at the same time), or nobody yet (no right). */
+type ApprovalOutcome = 'by-us' | 'by-another' | 'forbidden'
+
+/**
+ * Approves, converging with runs that approve at the same time: a connection being updated, or
+ * a 409 answer, means look again (with backoff, within approval-timeout) until it is Approved.
+ */
+async function approveConverging(
+  context: StepContext,
+  endpoint: EndpointResult,
+  first: ConnectionView
+): Promise<ApprovalOutcome> {
+  let current: ConnectionView | undefined = first
+  return context.waiter.until(
+    approvalWait(
+      context,
+      `connection '${first.name}' of endpoint '${endpoint.name}' on server '${context.settings.server.name}' to be approved`,
+      first.name
+    ),
+    async () => {
+      current ??= await observeMatch(context, endpoint.name, endpoint.isNew)
+      const connection = current
+      current = undefined
+      if (!connection) return { done: false, status: 'connection gone' }
+      const decision = decideApproval(connection, 'auto')
+      switch (decision.kind) {
+        case 'refused':
+          throw refused(context, decision.status, decision.description, connection.id)
+        case 'approved':
+          return { done: true, value: 'by-another' }
+        case 'approve': {
+          const result = await approve(context, connection)
+          if (result === 'conflict')
+            return { done: false, status: 'Azure answered 409 (another operation or not ready)' }
+          return { done: true, value: result === 'approved' ? 'by-us' : 'forbidden' }
+        }
+        default:
+          return { done: false, status: 'another operation is updating it' }
+      }
+    }
+  )
 }
 
 const plannedWork: Record<ApprovalDecision['kind'], string> = {
   approved: 'nothing to change',
   approve: 'would approve',
+  'await-update': 'would wait for the update in progress',
   'await-approval': 'would wait for someone to approve',
   leave: 'would leave it (approval: none)',
   refused: 'would fail'
@@ -258,14 +326,16 @@ async function planApproval(
     : undefined
   const decision = decideApproval(connection, settings.approval.mode)
   if (decision.kind === 'refused') {
-    throw refusedError(decision.status, decision.description, connection?.id ?? '')
+    throw refused(context, decision.status, decision.description, connection?.id ?? '')
   }
   if (connection) ledger.output('private-endpoint-connection-id', connection.id)
   if (decision.kind === 'approve') {
     ledger.change({
       action: 'approve',
       resource: 'private-endpoint-connection',
-      id: connection?.id ?? `(the connection of ${settings.factory.name}.${endpoint.name})`
+      id:
+        connection?.id ??
+        `(the connection of ${privateEndpointNameFor(settings.factory.name, endpoint.name)})`
     })
   }
   return {
@@ -273,6 +343,12 @@ async function planApproval(
     found: connection ? `connection ${connection.name}: ${connection.status}` : 'no connection yet',
     done: plannedWork[decision.kind]
   }
+}
+
+const approvedBy: Record<ApprovalOutcome, string> = {
+  'by-us': 'approved',
+  'by-another': 'approved by a run at the same time',
+  forbidden: 'approved by someone else (no permission to approve)'
 }
 
 export async function ensureApproval(
@@ -295,28 +371,27 @@ export async function ensureApproval(
   ledger.output('private-endpoint-connection-id', connection.id)
   const decision = decideApproval(connection, mode)
   let done: string
-  switch (decision.kind) {
-    case 'refused':
-      throw refusedError(decision.status, decision.description, connection.id)
-    case 'approved':
-      done = 'already approved'
-      break
-    case 'approve':
-      if (await approve(context, connection)) {
-        ledger.change({
-          action: 'approved',
-          resource: 'private-endpoint-connection',
-          id: connection.id
-        })
-        done = 'approved'
-      } else {
-        await awaitServerApproval(context, endpoint)
-        done = 'approved by someone else (no permission to approve)'
-      }
-      break
-    default:
-      await awaitServerApproval(context, endpoint)
-      done = 'approved by someone else'
+  if (decision.kind === 'refused') {
+    throw refused(context, decision.status, decision.description, connection.id)
+  } else if (decision.kind === 'approved') {
+    done = 'already approved'
+  } else if (mode === 'auto') {
+    const outcome = await approveConverging(context, endpoint, connection)
+    if (outcome === 'by-us') {
+      ledger.change({
+        action: 'approved',
+        resource: 'private-endpoint-connection',
+        id: connection.id
+      })
+    }
+    if (outcome === 'forbidden') await awaitServerApproval(context, endpoint, connection.name)
+    done = approvedBy[outcome]
+  } else {
+    context.log.info(
+      `Waiting for connection '${connection.name}' on server '${settings.server.name}' to be approved: a DBA approves it ${howToApprove(settings, connection.name)}.`
+    )
+    await awaitServerApproval(context, endpoint, connection.name)
+    done = 'approved by someone else'
   }
   // A re-run of a finished setup needs no second look at the factory.
   const factoryView = sameText(endpoint.connectionStatus, 'Approved')

@@ -1,11 +1,13 @@
 // The managed private endpoint from the factory's managed VNet to the server: found by listing
-// (a GET on a missing endpoint can answer 400), reused when identical, created otherwise.
+// (a GET on a missing endpoint can answer 400), reused when identical, created otherwise. The
+// server's view of its connection counts too: Data Factory learns of a rejection minutes late.
 import type { ManagedPrivateEndpointResource } from '@azure/arm-datafactory'
 import { listAll } from '../azure.js'
-import { ActionError, describeFailure } from '../errors.js'
+import { ActionError, describeFailure, statusCodeOf, translateAzureError } from '../errors.js'
 import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
 import type { DriftPolicy } from '../settings.js'
+import { isRefusedStatus, listConnections, matchConnection } from './connections.js'
 import { requestOptions, type StepContext } from './context.js'
 import type { PreflightFacts } from './preflight.js'
 
@@ -43,13 +45,30 @@ function targets(endpoint: EndpointView, desired: DesiredEndpoint): boolean {
   )
 }
 
-/** Connection states that can never become Approved again. */
-export function isRefusedStatus(status: string): boolean {
-  return sameText(status, 'Rejected') || sameText(status, 'Disconnected')
+/** The server-side connection of the endpoint of this name, as the server lists it. */
+export interface ServerConnectionState {
+  name: string
+  status: string
+}
+
+/**
+ * Whether the server's state of the connection means it is dead before Data Factory shows it.
+ * A Disconnected one while Data Factory still says Pending may be a predecessor's leftover (the
+ * endpoint was just recreated), so only a connection Data Factory had seen past Pending counts.
+ */
+function serverRefused(endpoint: EndpointView, server: ServerConnectionState | undefined) {
+  if (!server || !isRefusedStatus(server.status)) return false
+  const factoryPending =
+    !endpoint.connectionStatus || sameText(endpoint.connectionStatus, 'Pending')
+  return !(sameText(server.status, 'Disconnected') && factoryPending)
 }
 
 /** Why the endpoint of this name cannot serve as is, or undefined when it can. */
-function driftReason(endpoint: EndpointView, desired: DesiredEndpoint): string | undefined {
+function driftReason(
+  endpoint: EndpointView,
+  desired: DesiredEndpoint,
+  server: ServerConnectionState | undefined
+): string | undefined {
   if (!sameText(endpoint.privateLinkResourceId, desired.privateLinkResourceId))
     return `it targets ${endpoint.privateLinkResourceId || 'nothing'} instead of ${desired.privateLinkResourceId}`
   if (!sameText(endpoint.groupId, desired.groupId))
@@ -57,13 +76,20 @@ function driftReason(endpoint: EndpointView, desired: DesiredEndpoint): string |
   if (sameText(endpoint.provisioningState, 'Failed')) return 'its provisioningState is Failed'
   if (isRefusedStatus(endpoint.connectionStatus))
     return `its connection is ${endpoint.connectionStatus}`
+  if (server && serverRefused(endpoint, server))
+    return `its connection '${server.name}' is ${server.status} on the server (Data Factory still shows ${endpoint.connectionStatus || 'no state'})`
   return undefined
 }
 
+/**
+ * What to do with the endpoint: `server` is the server's view of the connection of the endpoint
+ * of this name (undefined when not listed), which wins over Data Factory's lagging view.
+ */
 export function decideEndpointAction(
   existing: EndpointView[],
   desired: DesiredEndpoint,
-  onDrift: DriftPolicy
+  onDrift: DriftPolicy,
+  server?: ServerConnectionState
 ): EndpointDecision {
   const sameName = existing.find((endpoint) => sameText(endpoint.name, desired.name))
   const other = existing.find(
@@ -72,7 +98,7 @@ export function decideEndpointAction(
   )
   // The endpoint of this name comes first, so its drift is never hidden by another's reuse.
   if (sameName) {
-    const reason = driftReason(sameName, desired)
+    const reason = driftReason(sameName, desired, server)
     if (!reason) return { kind: 'reuse', endpoint: sameName }
     if (sameName.isReserved)
       return { kind: 'drift', endpoint: sameName, reason: `${reason} (reserved by Data Factory)` }
@@ -200,27 +226,56 @@ export async function deleteEndpoint(context: StepContext, endpoint: EndpointVie
   )
 }
 
+/**
+ * Creates the endpoint. A 409 (another change in the managed virtual network, or a run at the
+ * same time) is not fatal: the endpoint is adopted once listed as desired, else the PUT is sent
+ * again with backoff, within `timeout`.
+ */
 async function createEndpoint(context: StepContext, desired: DesiredEndpoint): Promise<void> {
   const { settings, clients } = context
-  await describeFailure(
-    'create the managed private endpoint',
-    endpointId(context, desired.name),
-    'Microsoft.DataFactory/factories/managedVirtualNetworks/managedPrivateEndpoints/write',
-    () =>
-      clients.dataFactory.managedPrivateEndpoints.createOrUpdate(
-        settings.factory.resourceGroup,
-        settings.factory.name,
-        settings.managedVirtualNetwork,
-        desired.name,
-        {
-          properties: {
-            privateLinkResourceId: desired.privateLinkResourceId,
-            groupId: desired.groupId
-          }
-        },
-        requestOptions(context)
-      )
+  const id = endpointId(context, desired.name)
+  await context.waiter.until(
+    {
+      what: `Data Factory to accept managed private endpoint '${desired.name}' in managed virtual network '${settings.managedVirtualNetwork}'`,
+      timeoutMs: settings.timeoutMs,
+      timeoutInput: 'timeout',
+      hint: 'Data Factory refuses overlapping changes in one managed virtual network: run again once the other changes finish, or raise timeout.'
+    },
+    async () => {
+      try {
+        await clients.dataFactory.managedPrivateEndpoints.createOrUpdate(
+          settings.factory.resourceGroup,
+          settings.factory.name,
+          settings.managedVirtualNetwork,
+          desired.name,
+          {
+            properties: {
+              privateLinkResourceId: desired.privateLinkResourceId,
+              groupId: desired.groupId
+            }
+          },
+          requestOptions(context)
+        )
+        return { done: true, value: undefined }
+      } catch (error) {
+        if (statusCodeOf(error) !== 409) {
+          throw translateAzureError(
+            error,
+            'create the managed private endpoint',
+            id,
+            'Microsoft.DataFactory/factories/managedVirtualNetworks/managedPrivateEndpoints/write'
+          )
+        }
+        const listed = await findEndpoint(context, desired.name)
+        if (listed && targets(listed, desired)) return { done: true, value: undefined }
+        return { done: false, status: `Data Factory answered 409: ${errorText(error)}` }
+      }
+    }
   )
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
 }
 
 export interface EndpointResult {
@@ -235,13 +290,36 @@ export interface EndpointResult {
 }
 
 /** Sets the endpoint's outputs and returns what the later steps need of it. */
-function record(context: StepContext, endpoint: EndpointView, isNew: boolean): EndpointResult {
+function record(
+  context: StepContext,
+  endpoint: EndpointView,
+  isNew: boolean,
+  server?: ServerConnectionState
+): EndpointResult {
   context.ledger.output('private-endpoint-id', endpoint.id)
   context.ledger.output('private-endpoint-name', endpoint.name)
   context.ledger.output('provisioning-state', endpoint.provisioningState)
-  context.ledger.output('connection-state', endpoint.connectionStatus)
+  // When the two views differ, the server's is the truth (Data Factory's lags).
+  context.ledger.output('connection-state', server?.status || endpoint.connectionStatus)
   const { name, id, connectionStatus } = endpoint
   return { name, id, exists: true, isNew, connectionStatus }
+}
+
+/** The server's state of the connection of the existing endpoint of this name, if listed. */
+async function observeServerConnection(
+  context: StepContext,
+  endpointName: string
+): Promise<ServerConnectionState | undefined> {
+  const match = matchConnection(
+    await listConnections(context),
+    context.settings.factory.name,
+    endpointName,
+    false
+  )
+  // Several matches are the approval step's to explain.
+  return match.kind === 'one'
+    ? { name: match.connection.name, status: match.connection.status }
+    : undefined
 }
 
 export async function ensureEndpoint(
@@ -255,11 +333,15 @@ export async function ensureEndpoint(
     groupId: postgresGroupId
   }
   const existing = await listEndpoints(context)
-  const decision = decideEndpointAction(existing, desired, settings.onDrift)
+  const server = existing.some((endpoint) => sameText(endpoint.name, desired.name))
+    ? await observeServerConnection(context, desired.name)
+    : undefined
+  const decision = decideEndpointAction(existing, desired, settings.onDrift, server)
   const plan = ledger.mode === 'plan'
   const id = endpointId(context, desired.name)
   switch (decision.kind) {
     case 'drift':
+      if (server) ledger.output('connection-state', server.status)
       throw new ActionError(
         `Managed private endpoint '${desired.name}' exists but ${decision.reason}; endpoints cannot be changed in place.`,
         {
@@ -281,7 +363,7 @@ export async function ensureEndpoint(
           ? decision.endpoint
           : await waitUntilProvisioned(context, decision.endpoint.name)
       return {
-        value: record(context, endpoint, false),
+        value: record(context, endpoint, false, server),
         found: `endpoint ${endpoint.name}${note}, ${endpoint.provisioningState}, connection ${endpoint.connectionStatus || 'unknown'}`,
         done: 'reused, nothing to change'
       }

@@ -1,6 +1,7 @@
 // Destroy: removes what apply made — leftover connection-test resources, the linked service (unless
-// others still use it), then the managed private endpoint — and waits until the endpoint and its
-// server-side connection are gone. Missing pieces are fine, so destroy can run any number of times.
+// others still use it), then the managed private endpoint (unless other linked services reach the
+// server through it) — and waits until the endpoint and its server-side connection are gone.
+// Missing pieces are fine, so destroy can run any number of times.
 import { listRawItems } from '../azure.js'
 import {
   ActionError,
@@ -11,7 +12,7 @@ import {
 } from '../errors.js'
 import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
-import { observeMatch, type ConnectionView } from './approval.js'
+import { observeMatch, type ConnectionView } from './connections.js'
 import { requestOptions, type StepContext } from './context.js'
 import { isProbe, removeProbes } from './connection-test.js'
 import { linkedServiceId } from './linked-service.js'
@@ -73,11 +74,102 @@ export function findReferences(
   ]
 }
 
+/** Linked service types that reach a PostgreSQL server (Azure Database for PostgreSQL, v1 and v2). */
+const postgresLinkedServiceTypes = ['AzurePostgreSql', 'PostgreSql', 'PostgreSqlV2']
+/** The runtime a linked service without connectVia runs on. */
+const defaultRuntime = 'AutoResolveIntegrationRuntime'
+const connectionStringHostKeys = ['host', 'server']
+
+/** The text of a plain or SecureString value; undefined for an expression or a masked secret. */
+function plainText(value: unknown): string | undefined {
+  const text =
+    typeof value === 'string'
+      ? value
+      : (value as { type?: unknown; value?: unknown } | null)?.type === 'SecureString'
+        ? (value as { value?: unknown }).value
+        : undefined
+  return typeof text === 'string' && !/^\*+$/.test(text) ? text : undefined
+}
+
+/**
+ * The host names a PostgreSQL linked service body connects to: `typeProperties.server` (v2), or
+ * the `Host=`/`Server=` of a legacy connection string (comma-separated hosts, `:port` dropped).
+ * Undefined when they cannot be read (an expression, a Key Vault or masked connection string).
+ */
+export function postgresHostsOf(body: unknown): string[] | undefined {
+  const typeProperties = (body as { properties?: { typeProperties?: Record<string, unknown> } })
+    .properties?.typeProperties
+  const server = plainText(typeProperties?.server ?? typeProperties?.host)
+  if (server) return [server.trim()]
+  const connectionString = plainText(typeProperties?.connectionString)
+  if (!connectionString) return undefined
+  const hosts = connectionString
+    .split(';')
+    .map((pair) => pair.split('='))
+    .filter(([key]) => connectionStringHostKeys.includes(key.trim().toLowerCase()))
+    .flatMap(([, value = '']) => value.split(','))
+    .map((host) => host.trim().replace(/:\d+$/, ''))
+    .filter(Boolean)
+  return hosts.length ? hosts : undefined
+}
+
+export interface EndpointUsers {
+  /** Other linked services that reach the server through the managed virtual network. */
+  using: string[]
+  /** PostgreSQL linked services on the managed network whose server cannot be read. */
+  unreadable: string[]
+}
+
+/**
+ * The OTHER linked services that reach `serverFqdn` through a runtime of `managedVirtualNetwork`,
+ * so through the one managed private endpoint to that server (Azure allows one per target).
+ * `linkedServices` and `runtimes` are raw list items; the action's own probes never count.
+ */
+export function findEndpointUsers(
+  linkedServices: NamedBody[],
+  runtimes: NamedBody[],
+  target: { linkedService: string; serverFqdn: string; managedVirtualNetwork: string }
+): EndpointUsers {
+  const inNetwork = (runtimeName: string): boolean =>
+    runtimes.some((runtime) => {
+      const network = (
+        runtime.body as {
+          properties?: { managedVirtualNetwork?: { referenceName?: string } }
+        }
+      ).properties?.managedVirtualNetwork?.referenceName
+      return sameText(runtime.name, runtimeName) && sameText(network, target.managedVirtualNetwork)
+    })
+  const candidates = linkedServices.filter(({ name, body }) => {
+    const properties = (body as { properties?: { type?: string; connectVia?: unknown } }).properties
+    const runtime =
+      (properties?.connectVia as { referenceName?: string } | undefined)?.referenceName ??
+      defaultRuntime
+    return (
+      !sameText(name, target.linkedService) &&
+      !isProbe(name) &&
+      postgresLinkedServiceTypes.some((type) => sameText(type, properties?.type)) &&
+      inNetwork(runtime)
+    )
+  })
+  const hostsOf = candidates.map((candidate) => ({
+    name: candidate.name,
+    hosts: postgresHostsOf(candidate.body)
+  }))
+  return {
+    using: hostsOf
+      .filter(({ hosts }) => hosts?.some((host) => sameText(host, target.serverFqdn)))
+      .map(({ name }) => name),
+    unreadable: hostsOf.filter(({ hosts }) => hosts === undefined).map(({ name }) => name)
+  }
+}
+
 interface TeardownObservation {
   linkedServiceExists: boolean
   datasets: NamedBody[]
   pipelines: NamedBody[]
   endpoint?: EndpointView
+  /** Who else reaches the server through the endpoint; none when there is no endpoint. */
+  endpointUsers: EndpointUsers
 }
 
 export interface TeardownDecision {
@@ -115,6 +207,21 @@ export function decideTeardown(
         : `endpoint '${endpoint.name}' targets ${endpoint.privateLinkResourceId} (group ${endpoint.groupId}), not this server's ${postgresGroupId}: left alone`
     )
   }
+  const { using, unreadable } = observed.endpointUsers
+  const others = using.map((name) => `'${name}'`).join(', ')
+  const sharedBy = endpoint && ours && using.length > 0
+  if (sharedBy) {
+    notes.push(
+      target.force
+        ? `force: deleting endpoint '${endpoint.name}' although linked services ${others} reach the server through it`
+        : `endpoint '${endpoint.name}' kept: linked services ${others} also reach the server through it (Azure allows one managed private endpoint per target); set force: true to delete it anyway`
+    )
+  }
+  if (endpoint && ours && unreadable.length > 0) {
+    notes.push(
+      `could not tell which server linked services ${unreadable.map((name) => `'${name}'`).join(', ')} use (expression or secret connection string): check they do not need endpoint '${endpoint.name}'`
+    )
+  }
   const probesIn = (items: NamedBody[]): string[] => items.map((item) => item.name).filter(isProbe)
   return {
     leftoverProbes: {
@@ -122,7 +229,7 @@ export function decideTeardown(
       pipelines: probesIn(observed.pipelines)
     },
     deleteLinkedService: observed.linkedServiceExists,
-    deleteEndpoint: endpoint !== undefined && (ours || target.force),
+    deleteEndpoint: endpoint !== undefined && ((ours && !sharedBy) || target.force),
     blocker,
     notes
   }
@@ -148,6 +255,72 @@ export function teardownDone(deletedAnything: boolean, connection: ConnectionOut
   return [head, connectionWords[connection]].filter(Boolean).join('; ')
 }
 
+/** The server's FQDN as Azure reports it; undefined when the server is gone. */
+async function readServerFqdn(context: StepContext): Promise<string | undefined> {
+  const { settings, clients } = context
+  const server = await describeFailure(
+    'read the PostgreSQL server',
+    settings.server.id,
+    'Microsoft.DBforPostgreSQL/flexibleServers/read',
+    () =>
+      unlessNotFound(() =>
+        clients.postgres.servers.get(
+          settings.server.resourceGroup,
+          settings.server.name,
+          requestOptions(context)
+        )
+      )
+  )
+  return server?.fullyQualifiedDomainName
+}
+
+/** Other linked services that reach the server through the managed VNet (raw bodies). */
+async function observeEndpointUsers(context: StepContext): Promise<EndpointUsers> {
+  const { settings, clients } = context
+  const { resourceGroup, name: factory } = settings.factory
+  const options = requestOptions(context)
+  const serverFqdn = await readServerFqdn(context)
+  if (!serverFqdn) return { using: [], unreadable: [] }
+  const [linkedServices, runtimes] = await Promise.all([
+    describeFailure(
+      'list the linked services',
+      factory,
+      'Microsoft.DataFactory/factories/linkedservices/read',
+      () =>
+        listRawItems((raw) =>
+          clients.dataFactory.linkedServices.listByFactory(resourceGroup, factory, {
+            ...options,
+            ...raw
+          })
+        )
+    ),
+    describeFailure(
+      'list the integration runtimes',
+      factory,
+      'Microsoft.DataFactory/factories/integrationruntimes/read',
+      () =>
+        listRawItems((raw) =>
+          clients.dataFactory.integrationRuntimes.listByFactory(resourceGroup, factory, {
+            ...options,
+            ...raw
+          })
+        )
+    )
+  ])
+  return findEndpointUsers(toNamed(linkedServices), toNamed(runtimes), {
+    linkedService: settings.linkedService.name,
+    serverFqdn,
+    managedVirtualNetwork: settings.managedVirtualNetwork
+  })
+}
+
+function toNamed(items: unknown[]): NamedBody[] {
+  return items.map((item) => ({
+    name: String((item as { name?: unknown }).name ?? ''),
+    body: item
+  }))
+}
+
 async function observe(context: StepContext): Promise<TeardownObservation> {
   const { settings, clients } = context
   const { resourceGroup, name: factory } = settings.factory
@@ -162,8 +335,6 @@ async function observe(context: StepContext): Promise<TeardownObservation> {
         clients.dataFactory.linkedServices.get(resourceGroup, factory, linkedServiceName, options)
       )
   )
-  const toNamed = (items: unknown[]): NamedBody[] =>
-    items.map((item) => ({ name: String((item as { name?: unknown }).name ?? ''), body: item }))
   // Listed even without the linked service: leftover connection-test resources go in any case.
   const [datasets, pipelines, endpoints] = await Promise.all([
     describeFailure(
@@ -192,11 +363,13 @@ async function observe(context: StepContext): Promise<TeardownObservation> {
     ),
     unlessNotFound(() => listEndpoints(context))
   ])
+  const endpoint = endpoints?.find((candidate) => sameText(candidate.name, settings.endpointName))
   return {
     linkedServiceExists: linkedService !== undefined,
     datasets: toNamed(datasets),
     pipelines: toNamed(pipelines),
-    endpoint: endpoints?.find((endpoint) => sameText(endpoint.name, settings.endpointName))
+    endpoint,
+    endpointUsers: endpoint ? await observeEndpointUsers(context) : { using: [], unreadable: [] }
   }
 }
 

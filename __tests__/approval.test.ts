@@ -1,0 +1,275 @@
+import { describe, expect, it } from '@jest/globals'
+import {
+  approvalDescription,
+  connectionChanges,
+  decideApproval,
+  ensureApproval,
+  howToApprove,
+  maxApprovalDescriptionLength
+} from '../src/steps/approval.js'
+import type { ConnectionView } from '../src/steps/connections.js'
+import type { EndpointResult } from '../src/steps/endpoint.js'
+import { fakeStepContext, pages, restError } from './step-context.js'
+
+const peBase =
+  '/subscriptions/msft/resourceGroups/vnet/providers/Microsoft.Network/privateEndpoints/'
+
+function view(overrides: Partial<ConnectionView> = {}): ConnectionView {
+  return {
+    name: 'adf-demo.pg-pg-demo.guid',
+    id: '/connections/c',
+    privateEndpointId: `${peBase}adf-demo.pg-pg-demo`,
+    status: 'Pending',
+    description: '',
+    provisioningState: 'Succeeded',
+    ...overrides
+  }
+}
+
+/** The connection as the SDK lists it. */
+function listed(connection: ConnectionView) {
+  return {
+    name: connection.name,
+    id: connection.id,
+    privateEndpoint: { id: connection.privateEndpointId },
+    privateLinkServiceConnectionState: { status: connection.status },
+    provisioningState: connection.provisioningState
+  }
+}
+
+const newEndpoint: EndpointResult = {
+  name: 'pg-pg-demo',
+  id: '/endpoints/pg-pg-demo',
+  exists: true,
+  isNew: true,
+  connectionStatus: 'Pending'
+}
+
+/** Clients whose server lists `looks` one after the other (the last one stays). */
+function clientsFor(looks: ConnectionView[][], beginUpdate: () => Promise<unknown>) {
+  let look = 0
+  return {
+    postgres: {
+      privateEndpointConnections: {
+        listByServer: () =>
+          pages(() => (looks[Math.min(look++, looks.length - 1)] ?? []).map(listed)),
+        beginUpdate
+      }
+    },
+    dataFactory: {
+      managedPrivateEndpoints: {
+        listByFactory: () =>
+          pages(() => [
+            {
+              name: 'pg-pg-demo',
+              id: '/endpoints/pg-pg-demo',
+              properties: { connectionState: { status: 'Approved' } }
+            }
+          ])
+      }
+    }
+  }
+}
+
+describe('approvalDescription', () => {
+  const run = (repository: string) => ({
+    repository,
+    runId: '4242424242',
+    runAttempt: '1',
+    runUrl: `https://github.com/${repository}/actions/runs/4242424242`
+  })
+
+  it('names the repository, run and run URL when that fits', () => {
+    expect(approvalDescription(run('o/r'))).toBe(
+      'Approved by adf-pg-private-link for o/r run 4242424242 (https://github.com/o/r/actions/runs/4242424242)'
+    )
+  })
+
+  it('drops the run URL first for a long repository name, keeping repository and run', () => {
+    const repository = `octo-organisation/${'r'.repeat(40)}`
+    const description = approvalDescription(run(repository))
+    expect(description).toBe(`Approved by adf-pg-private-link for ${repository} run 4242424242`)
+    expect(description.length).toBeLessThanOrEqual(maxApprovalDescriptionLength)
+  })
+
+  it('cuts a repository name too long for even the short form', () => {
+    const description = approvalDescription(run(`o/${'x'.repeat(139)}`))
+    expect(description).toBe(`adf-pg-private-link: o/${'x'.repeat(102)}...`)
+  })
+
+  it.each([1, 21, 40, 60, 80, 100, 139])(
+    'stays within 128 characters for a %i-character repository name',
+    (length) => {
+      const description = approvalDescription(run(`o/${'x'.repeat(length)}`))
+      expect(description.length).toBeLessThanOrEqual(128)
+      expect(description).toMatch(/^(Approved by )?adf-pg-private-link.? (for )?o\/x/)
+    }
+  )
+})
+
+describe('decideApproval', () => {
+  it('waits for an update in progress instead of sending a second approval', () => {
+    expect(decideApproval(view({ provisioningState: 'Updating' }), 'auto')).toEqual({
+      kind: 'await-update'
+    })
+    expect(decideApproval(view({ provisioningState: 'Updating' }), 'wait').kind).toBe(
+      'await-approval'
+    )
+    expect(
+      decideApproval(view({ provisioningState: 'Updating', status: 'Approved' }), 'auto')
+    ).toEqual({ kind: 'approved' })
+  })
+})
+
+describe('connectionChanges', () => {
+  it('says which connections appeared, changed state or went away', () => {
+    const foreign = view({ id: '/c/foreign', name: 'f', privateEndpointId: `${peBase}other.pe` })
+    const mine = view({ id: '/c/mine', name: 'm' })
+    const before = new Map([
+      ['/c/foreign', foreign],
+      ['/c/gone', view({ id: '/C/GONE', name: 'g' })]
+    ])
+    expect(connectionChanges(before, [foreign, { ...mine }])).toEqual([
+      `appeared: m (private endpoint ${peBase}adf-demo.pg-pg-demo, Pending)`,
+      `gone: g (private endpoint ${peBase}adf-demo.pg-pg-demo, Pending)`
+    ])
+    expect(
+      connectionChanges(new Map([['/c/mine', mine]]), [
+        { ...mine, id: '/C/MINE', status: 'Approved' }
+      ])
+    ).toEqual([`Pending → Approved: m (private endpoint ${peBase}adf-demo.pg-pg-demo, Approved)`])
+  })
+})
+
+describe('howToApprove', () => {
+  it('gives the portal blade and the az command with the real names', () => {
+    const { context } = fakeStepContext({})
+    expect(howToApprove(context.settings, 'adf-demo.pg-pg-demo.guid')).toBe(
+      `in the Azure portal (the server 'pg-demo' > Networking > Private endpoint connections) or with: az postgres flexible-server private-endpoint-connection approve --resource-group rg-data --server-name pg-demo --name adf-demo.pg-pg-demo.guid --description "Data Factory adf-demo"`
+    )
+  })
+})
+
+describe('ensureApproval converges with runs that approve at the same time', () => {
+  it('on 409 AnotherOperationInProgress, re-reads and finishes once the other run approved', async () => {
+    let sent = 0
+    const clients = clientsFor(
+      [[view()], [view({ provisioningState: 'Updating' })], [view({ status: 'Approved' })]],
+      async () => {
+        sent++
+        throw restError(409, 'AnotherOperationInProgress')
+      }
+    )
+    const { context, recorded } = fakeStepContext(clients)
+    const outcome = await ensureApproval(context, newEndpoint)
+    expect(outcome.done).toBe('approved by a run at the same time; Data Factory sees it Approved')
+    expect(sent).toBe(1)
+    expect(recorded.changes).toEqual([])
+    expect(recorded.outputs['connection-state']).toBe('Approved')
+  })
+
+  it('retries an approval refused because the connection is not ready yet', async () => {
+    const answers = [restError(409, 'Conflict'), restError(409, 'Conflict')]
+    const clients = clientsFor([[view()]], async () => {
+      const answer = answers.shift()
+      if (answer) throw answer
+      return { pollUntilDone: async () => listed(view({ status: 'Approved' })) }
+    })
+    const { context, recorded } = fakeStepContext(clients)
+    const outcome = await ensureApproval(context, newEndpoint)
+    expect(outcome.done).toBe('approved; Data Factory sees it Approved')
+    expect(answers).toEqual([])
+    expect(recorded.changes).toEqual([
+      { action: 'approved', resource: 'private-endpoint-connection', id: '/connections/c' }
+    ])
+  })
+
+  it('gives up after approval-timeout when the server keeps answering 409', async () => {
+    const clients = clientsFor([[view()]], async () => {
+      throw restError(409, 'AnotherOperationInProgress')
+    })
+    const { context } = fakeStepContext(clients, { inputs: { 'approval-timeout': '30s' } })
+    await expect(ensureApproval(context, newEndpoint)).rejects.toThrow(
+      /Timed out .* waiting for connection 'adf-demo\.pg-pg-demo\.guid' of endpoint 'pg-pg-demo' on server 'pg-demo' to be approved .*Azure answered 409/
+    )
+  })
+
+  it("sets connection-state to the server's Disconnected when it refuses", async () => {
+    const clients = clientsFor([[view({ status: 'Disconnected' })]], async () => undefined)
+    const { context, recorded } = fakeStepContext(clients)
+    await expect(ensureApproval(context, { ...newEndpoint, isNew: false })).rejects.toThrow(
+      "The private endpoint connection on server 'pg-demo' is Disconnected."
+    )
+    expect(recorded.outputs['connection-state']).toBe('Disconnected')
+  })
+})
+
+describe('ensureApproval without the right to approve', () => {
+  it('waits for someone else to approve, naming the permissions and how a DBA approves', async () => {
+    const clients = clientsFor([[view()], [view()], [view({ status: 'Approved' })]], async () => {
+      throw restError(403, 'AuthorizationFailed', 'The client has no access.')
+    })
+    const { context, recorded } = fakeStepContext(clients)
+    const outcome = await ensureApproval(context, newEndpoint)
+    expect(outcome.done).toBe(
+      'approved by someone else (no permission to approve); Data Factory sees it Approved'
+    )
+    expect(recorded.changes).toEqual([])
+    // Kept as the likely cause, should the wait for someone else then time out.
+    expect(recorded.obstacles.map((error) => error.message)).toEqual([
+      expect.stringMatching(/^Could not approve the private endpoint connection .*HTTP 403/)
+    ])
+    expect(recorded.warnings).toHaveLength(1)
+    const [warning] = recorded.warnings
+    expect(warning).toContain(
+      "lacks 'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/write' on scope '/connections/c'"
+    )
+    expect(warning).toContain(
+      "'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnectionsApproval/action'"
+    )
+    expect(warning).toContain(
+      'Waiting for someone else to approve instead; a DBA approves it in the Azure portal'
+    )
+  })
+})
+
+describe('waiting for the connection to appear', () => {
+  it('logs each connection as it appears and lists them all when the wait times out', async () => {
+    const foreign = view({
+      id: '/c/f',
+      name: 'f',
+      privateEndpointId: `${peBase}adf-other.pg-pg-demo`
+    })
+    const renamed = view({
+      id: '/c/r',
+      name: 'r',
+      privateEndpointId: `${peBase}pg-pg-demo.adf-demo`
+    })
+    const clients = clientsFor([[foreign], [foreign], [foreign, renamed]], async () => undefined)
+    const { context, recorded } = fakeStepContext(clients, {
+      inputs: { 'approval-timeout': '1m' }
+    })
+    const failure = ensureApproval(context, newEndpoint)
+    await expect(failure).rejects.toThrow(
+      /The server lists f \(private endpoint .*adf-other\.pg-pg-demo, Pending\); r \(private endpoint .*pg-pg-demo\.adf-demo, Pending\); none comes from a private endpoint named 'adf-demo\.pg-pg-demo'\./
+    )
+    const appeared = recorded.infos.filter((line) => line.includes('connection appeared'))
+    expect(appeared).toEqual([
+      `Server 'pg-demo' connection appeared: f (private endpoint ${peBase}adf-other.pg-pg-demo, Pending)`,
+      `Server 'pg-demo' connection appeared: r (private endpoint ${peBase}pg-pg-demo.adf-demo, Pending)`
+    ])
+    await failure.catch((error: { hint?: string }) => {
+      expect(error.hint).toContain(
+        'az postgres flexible-server private-endpoint-connection approve'
+      )
+    })
+  })
+
+  it('matches private endpoint ids case-insensitively', async () => {
+    const upper = view({ privateEndpointId: `${peBase}ADF-DEMO.PG-PG-DEMO`, status: 'Approved' })
+    const clients = clientsFor([[], [upper]], async () => undefined)
+    const { context } = fakeStepContext(clients)
+    const outcome = await ensureApproval(context, newEndpoint)
+    expect(outcome.done).toBe('already approved; Data Factory sees it Approved')
+  })
+})

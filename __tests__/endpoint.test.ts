@@ -1,0 +1,146 @@
+import { describe, expect, it } from '@jest/globals'
+import { decideEndpointAction, ensureEndpoint, type EndpointView } from '../src/steps/endpoint.js'
+import type { PreflightFacts } from '../src/steps/preflight.js'
+import { endpointView, fakeStepContext, pages, restError } from './step-context.js'
+
+const serverId =
+  '/subscriptions/0b9e4f3a-7c21-4d58-a6e3-2f8b1c9d0e47/resourceGroups/rg-data/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg-demo'
+const desired = { name: 'pg-pg-demo', privateLinkResourceId: serverId, groupId: 'postgresqlServer' }
+
+function endpoint(overrides: Partial<EndpointView> = {}): EndpointView {
+  return endpointView(serverId, { connectionStatus: 'Approved', ...overrides })
+}
+
+describe("decideEndpointAction reads the server's view of the connection", () => {
+  it.each(['Disconnected', 'Rejected'])(
+    'a %s connection on the server is drift while Data Factory still shows Approved',
+    (status) => {
+      const reason = `its connection 'c1' is ${status} on the server (Data Factory still shows Approved)`
+      const server = { name: 'c1', status }
+      expect(decideEndpointAction([endpoint()], desired, 'recreate', server)).toEqual({
+        kind: 'recreate',
+        endpoint: endpoint(),
+        reason
+      })
+      expect(decideEndpointAction([endpoint()], desired, 'fail', server)).toEqual({
+        kind: 'drift',
+        endpoint: endpoint(),
+        reason
+      })
+    }
+  )
+
+  it('a Rejected connection counts while Data Factory still shows Pending', () => {
+    const pending = endpoint({ connectionStatus: 'Pending' })
+    expect(
+      decideEndpointAction([pending], desired, 'recreate', { name: 'c1', status: 'Rejected' }).kind
+    ).toBe('recreate')
+  })
+
+  it("a Disconnected one while Data Factory shows Pending may be a predecessor's leftover: reused", () => {
+    const pending = endpoint({ connectionStatus: 'Pending' })
+    expect(
+      decideEndpointAction([pending], desired, 'recreate', { name: 'old', status: 'Disconnected' })
+    ).toEqual({ kind: 'reuse', endpoint: pending })
+  })
+
+  it('an Approved or unlisted connection changes nothing', () => {
+    expect(
+      decideEndpointAction([endpoint()], desired, 'fail', { name: 'c1', status: 'Approved' }).kind
+    ).toBe('reuse')
+    expect(decideEndpointAction([endpoint()], desired, 'fail', undefined).kind).toBe('reuse')
+  })
+})
+
+describe('ensureEndpoint', () => {
+  const preflight = { serverId } as PreflightFacts
+
+  /** Clients whose factory lists `looks` one after the other and whose PUT answers `puts`. */
+  function clientsFor(looks: object[][], puts: (Error | undefined)[], serverStatus?: string) {
+    let look = 0
+    const sent: string[] = []
+    const clients = {
+      dataFactory: {
+        managedPrivateEndpoints: {
+          listByFactory: () => pages(() => looks[Math.min(look++, looks.length - 1)]),
+          createOrUpdate: async (_g: string, _f: string, _v: string, name: string) => {
+            sent.push(name)
+            const answer = puts.shift()
+            if (answer) throw answer
+            return {}
+          }
+        }
+      },
+      postgres: {
+        privateEndpointConnections: {
+          listByServer: () =>
+            pages(() =>
+              serverStatus
+                ? [
+                    {
+                      name: 'adf-demo.pg-pg-demo.guid',
+                      id: '/connections/c',
+                      privateEndpoint: { id: '/pe/adf-demo.pg-pg-demo' },
+                      privateLinkServiceConnectionState: { status: serverStatus }
+                    }
+                  ]
+                : []
+            )
+        }
+      }
+    }
+    return { clients, sent }
+  }
+  const listedEndpoint = (provisioningState: string, status = 'Pending') => ({
+    name: 'pg-pg-demo',
+    id: '/x/pg-pg-demo',
+    properties: {
+      privateLinkResourceId: serverId,
+      groupId: 'postgresqlServer',
+      provisioningState,
+      connectionState: { status }
+    }
+  })
+
+  it('waits out a 409 for another endpoint of the managed VNet and sends the PUT again', async () => {
+    const busy = restError(
+      409,
+      'Conflict',
+      "Managed private endpoint 'pg-other' is still being provisioned"
+    )
+    const { clients, sent } = clientsFor([[], [], [listedEndpoint('Succeeded')]], [busy, undefined])
+    const { context, recorded } = fakeStepContext(clients)
+    const outcome = await ensureEndpoint(context, preflight)
+    expect(sent).toEqual(['pg-pg-demo', 'pg-pg-demo'])
+    expect(outcome.done).toBe('created; provisioningState Succeeded')
+    expect(recorded.infos.join('\n')).toContain('Data Factory answered 409')
+  })
+
+  it('adopts the endpoint when a 409 came from a run creating the same one', async () => {
+    const { clients, sent } = clientsFor(
+      [[], [listedEndpoint('Provisioning')], [listedEndpoint('Succeeded')]],
+      [restError(409, 'Conflict')]
+    )
+    const { context } = fakeStepContext(clients)
+    const outcome = await ensureEndpoint(context, preflight)
+    expect(sent).toEqual(['pg-pg-demo'])
+    expect(outcome.value).toMatchObject({ name: 'pg-pg-demo', isNew: true })
+  })
+
+  it('fails at once on another refusal, naming the permission', async () => {
+    const { clients } = clientsFor([[]], [restError(403, 'AuthorizationFailed')])
+    const { context } = fakeStepContext(clients)
+    await expect(ensureEndpoint(context, preflight)).rejects.toThrow(
+      /Could not create the managed private endpoint/
+    )
+  })
+
+  it("outputs the server's state when it differs, and fails with it under on-drift: fail", async () => {
+    const { clients } = clientsFor([[listedEndpoint('Succeeded', 'Approved')]], [], 'Disconnected')
+    const { context, recorded } = fakeStepContext(clients, { inputs: { 'on-drift': 'fail' } })
+    await expect(ensureEndpoint(context, preflight)).rejects.toThrow(
+      "its connection 'adf-demo.pg-pg-demo.guid' is Disconnected on the server (Data Factory still shows Approved)"
+    )
+    expect(recorded.outputs['connection-state']).toBe('Disconnected')
+  })
+})
