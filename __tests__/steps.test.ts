@@ -577,7 +577,7 @@ describe('teardown decisions', () => {
     ])
   })
 
-  it('deletes leftover connection-test resources first and never lets them block', () => {
+  it('never lets the connection-test objects block (the leftover sweep removes them by age)', () => {
     const decision = decideTeardown(
       {
         linkedServiceExists: true,
@@ -588,24 +588,11 @@ describe('teardown decisions', () => {
       target
     )
     expect(decision).toEqual({
-      leftoverProbes: { datasets: [probeDataset.name], pipelines: [probePipelineBody.name] },
       deleteLinkedService: true,
       deleteEndpoint: false,
       blocker: undefined,
       notes: []
     })
-    // Without the linked service they still go.
-    expect(
-      decideTeardown(
-        {
-          linkedServiceExists: false,
-          datasets: [probeDataset],
-          pipelines: [],
-          endpointUsers: noUsers
-        },
-        target
-      ).leftoverProbes
-    ).toEqual({ datasets: [probeDataset.name], pipelines: [] })
   })
 
   it('blocks on references unless forced, and leaves an endpoint aimed elsewhere alone', () => {
@@ -641,7 +628,6 @@ describe('teardown decisions', () => {
         target
       )
     ).toEqual({
-      leftoverProbes: { datasets: [], pipelines: [] },
       deleteLinkedService: false,
       deleteEndpoint: false,
       blocker: undefined,

@@ -52,6 +52,12 @@ async function apply(context: StepContext, step: StepRunner): Promise<void> {
     )
 }
 
+async function destroy(context: StepContext, step: StepRunner): Promise<void> {
+  // Connection-test objects that earlier runs left (killed, or their deletes failed) go first.
+  await step('Leftover probes', () => sweepStaleProbes(context))
+  await step('Teardown', () => teardown(context))
+}
+
 /** An abort caused by the `timeout` input (a TimeoutError reason) is a timeout, not a cancel. */
 export function explainTimeout(error: unknown, signal: AbortSignal, timeoutMs: number): unknown {
   const timedOut = signal.reason instanceof DOMException && signal.reason.name === 'TimeoutError'
@@ -140,7 +146,7 @@ export async function run(io: ActionIO = createActionIO()): Promise<void> {
     await step('Sign-in', () =>
       signIn(credential, auth, settings.signIn, idTokens.presented, signal)
     )
-    if (settings.mode === 'destroy') await step('Teardown', () => teardown(context))
+    if (settings.mode === 'destroy') await destroy(context, step)
     else await apply(context, step)
   } catch (error) {
     report.fail(error)

@@ -14,7 +14,7 @@ import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
 import { observeMatch, type ConnectionView } from './connections.js'
 import { requestOptions, type StepContext } from './context.js'
-import { isProbe, removeProbes } from './connection-test.js'
+import { isProbe } from './probes.js'
 import { linkedServiceId } from './linked-service.js'
 import { deleteEndpoint, listEndpoints, postgresGroupId, type EndpointView } from './endpoint.js'
 
@@ -173,8 +173,6 @@ interface TeardownObservation {
 }
 
 export interface TeardownDecision {
-  /** Connection-test resources that cancelled runs left behind: deleted first, never a blocker. */
-  leftoverProbes: { datasets: string[]; pipelines: string[] }
   deleteLinkedService: boolean
   deleteEndpoint: boolean
   /** Why destroy must stop before deleting anything. */
@@ -222,12 +220,7 @@ export function decideTeardown(
       `could not tell which server linked services ${unreadable.map((name) => `'${name}'`).join(', ')} use (expression or secret connection string): check they do not need endpoint '${endpoint.name}'`
     )
   }
-  const probesIn = (items: NamedBody[]): string[] => items.map((item) => item.name).filter(isProbe)
   return {
-    leftoverProbes: {
-      datasets: probesIn(observed.datasets),
-      pipelines: probesIn(observed.pipelines)
-    },
     deleteLinkedService: observed.linkedServiceExists,
     deleteEndpoint: endpoint !== undefined && ((ours && !sharedBy) || target.force),
     blocker,
@@ -432,14 +425,11 @@ export async function teardown(context: StepContext): Promise<StepOutcome<void>>
     serverId: settings.server.id,
     force: settings.force
   })
-  const { leftoverProbes } = decision
-  const probeCount = leftoverProbes.datasets.length + leftoverProbes.pipelines.length
   const found = [
     observed.linkedServiceExists
       ? `linked service ${settings.linkedService.name}`
       : 'no linked service',
     observed.endpoint ? `endpoint ${observed.endpoint.name}` : 'no endpoint',
-    ...(probeCount ? [`${probeCount} leftover connection-test resources`] : []),
     ...decision.notes
   ].join('; ')
   if (decision.blocker) {
@@ -449,7 +439,6 @@ export async function teardown(context: StepContext): Promise<StepOutcome<void>>
     })
   }
   for (const note of decision.notes) context.log.warning(note)
-  const probesRemoved = await removeProbes(context, leftoverProbes)
   if (decision.deleteLinkedService) {
     await describeFailure(
       'delete the linked service',
@@ -494,7 +483,6 @@ export async function teardown(context: StepContext): Promise<StepOutcome<void>>
     : decision.deleteEndpoint
       ? 'dropped'
       : 'none'
-  const deletedAnything =
-    probesRemoved > 0 || decision.deleteLinkedService || decision.deleteEndpoint || leftoverDeleted
+  const deletedAnything = decision.deleteLinkedService || decision.deleteEndpoint || leftoverDeleted
   return { value: undefined, found, done: teardownDone(deletedAnything, connection) }
 }
