@@ -122,13 +122,15 @@ export interface CallResult {
 
 /**
  * Checks a call against the workflow's interface and evaluates the action step's inputs.
- * `vars` and `callerSecrets` stand for the caller repository's variables and secrets.
+ * `vars` and `callerSecrets` stand for the caller repository's variables and secrets, `jobToken`
+ * for the job's GITHUB_TOKEN (`github.token`).
  */
 export function callReusableWorkflow(
   workflow: ReusableWorkflow,
   call: WorkflowCall,
   vars: Record<string, string> = {},
-  callerSecrets: Record<string, string> = {}
+  callerSecrets: Record<string, string> = {},
+  jobToken = ''
 ): CallResult {
   const problems: string[] = []
   // The caller's own expressions (`${{ secrets.X }}`) are evaluated in the caller's context first.
@@ -159,7 +161,7 @@ export function callReusableWorkflow(
       secrets[name] = interpolate(value, caller)
     }
   }
-  const context: ExpressionContext = { inputs, vars, secrets }
+  const context: ExpressionContext = { inputs, vars, secrets, github: { token: jobToken } }
   const step = workflow.job.steps.find((candidate) => candidate.uses?.startsWith('./'))
   if (!step?.with) return { problems: [...problems, 'no step uses the action'], inputs: {} }
   const actionInputs = Object.fromEntries(
