@@ -92,6 +92,7 @@ export function formatResult(result: BenchResult): string {
   const d = options.delays
   out.push(
     `adf-pg-private-link benchmark: ${options.rounds} round(s), poll interval ${options.pollIntervalMs} ms on both sides; delays: endpoint provisioning ${d.endpointProvisioningMs} ms, connection appears ${d.connectionAppearsMs} ms, approval operation ${d.connectionUpdateMs} ms, factory notices approval ${d.approvalDiscoveryMs} ms, run queued ${d.pipelineQueuedMs} ms`,
+    "sides: action = dist/index.js as a runner runs it; az resource create = the how-to's recipe; az rest = the same with `az rest` for the endpoint (the CLI at its best); az CLI = the recipe's re-run (4 reads, then the test or not); every CLI path includes `az login`",
     ''
   )
   out.push(

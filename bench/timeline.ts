@@ -70,18 +70,16 @@ function changeDetectors(input: TimelineInput) {
       (item) =>
         typeof item.name === 'string' && item.name.toLowerCase() === endpointName.toLowerCase()
     )
-  const ourConnections = (body: unknown) =>
-    [
-      ...itemsOf(body),
-      ...(Array.isArray(asObject(asObject(body).properties).privateEndpointConnections)
-        ? (asObject(asObject(body).properties).privateEndpointConnections as unknown[]).map(
-            asObject
-          )
-        : [])
-    ].filter((item) => {
-      const id = asObject(asObject(item.properties).privateEndpoint).id
-      return typeof id === 'string' && id.toLowerCase().endsWith(ourConnection)
-    })
+  // A list, one connection, or a server's body with its connections inside.
+  const ourConnections = (body: unknown) => {
+    const nested = asObject(asObject(body).properties).privateEndpointConnections
+    return [...itemsOf(body), ...(Array.isArray(nested) ? nested.map(asObject) : [])].filter(
+      (item) => {
+        const id = asObject(asObject(item.properties).privateEndpoint).id
+        return typeof id === 'string' && id.toLowerCase().endsWith(ourConnection)
+      }
+    )
+  }
   const endpointState = (body: unknown, test: (properties: Json) => boolean) =>
     ourEndpoints(body).some((item) => test(asObject(item.properties)))
 
