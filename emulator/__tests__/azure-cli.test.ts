@@ -1,34 +1,23 @@
 // The seed document's own command, `az resource create --id …/managedPrivateEndpoints/<name>`, run by the
 // real Azure CLI against the emulator, creates the endpoint there.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { execFileSync } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {
   azureCli,
   azureCliLogin,
+  azureCliMissing,
   basicIds,
   basicScenario,
   startEmulator,
   type RunningEmulator
 } from '../index.js'
 
-function azureCliInstalled(): boolean {
-  try {
-    execFileSync('az', ['version'], { stdio: 'ignore', timeout: 60_000 })
-    return true
-  } catch {
-    return false
-  }
-}
+const missing = await azureCliMissing()
+if (missing) console.warn(`Skipping the Azure CLI test: ${missing}.`)
 
-const installed = azureCliInstalled()
-if (!installed) {
-  console.warn('Skipping the Azure CLI test: `az` is not installed (apt-get install azure-cli).')
-}
-
-const describeWithAzureCli = installed ? describe : describe.skip
+const describeWithAzureCli = missing ? describe.skip : describe
 
 describeWithAzureCli('Azure CLI against the emulator', () => {
   let emulator: RunningEmulator

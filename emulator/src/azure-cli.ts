@@ -104,3 +104,16 @@ export async function azureCliLogin(
     throw new Error(`az login failed (${login.exitCode}): ${login.stderr.trim()}`)
   return env
 }
+
+/** Why `az` cannot run here (not on PATH, or broken), or undefined when `az version` answers. */
+export async function azureCliMissing(): Promise<string | undefined> {
+  try {
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' }
+    const version = await azureCli(env, ['version'], 60_000)
+    return version.exitCode === 0 ? undefined : `\`az version\` exited ${version.exitCode}`
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT'
+      ? '`az` is not on PATH (apt-get install azure-cli)'
+      : `\`az version\` failed: ${String(error)}`
+  }
+}

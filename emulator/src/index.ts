@@ -25,7 +25,7 @@ export type {
   RequestLogEntry
 } from './admin.js'
 export type { AccessTokenOptions, GithubTokenOptions } from './identity.js'
-export { azureCli, azureCliLogin, type AzureCliResult } from './azure-cli.js'
+export { azureCli, azureCliLogin, azureCliMissing, type AzureCliResult } from './azure-cli.js'
 export { testDelays } from './delays.js'
 export * from './types.js'
 export { basicIds, basicScenario } from '../scenarios/basic.js'
