@@ -35,6 +35,8 @@ export interface ActionRun {
   cancelAfterMs?: number
   /** Called with each chunk of stdout as it arrives. */
   onStdout?: (chunk: string) => void
+  /** What the main step saved (GITHUB_STATE), given to a post step as STATE_<name> variables. */
+  state?: Record<string, string>
 }
 
 export interface ActionResult {
@@ -46,6 +48,8 @@ export interface ActionResult {
   summary: string
   /** Raw GITHUB_OUTPUT file, for assertions that no secret reached it. */
   outputFile: string
+  /** What the step saved for its post step (GITHUB_STATE). */
+  state: Record<string, string>
   durationMs: number
 }
 
@@ -148,7 +152,10 @@ export async function runAction(run: ActionRun): Promise<ActionResult> {
     )
     // Only what a runner passes: no inherited INPUT_*, tokens or proxies from this process.
     const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, LANG: 'C.UTF-8' }
-    const env = { ...baseEnv, ...runnerEnv, ...inputEnv, ...run.env }
+    const stateEnv = Object.fromEntries(
+      Object.entries(run.state ?? {}).map(([name, value]) => [`STATE_${name}`, value])
+    )
+    const env = { ...baseEnv, ...runnerEnv, ...inputEnv, ...stateEnv, ...run.env }
     const started = performance.now()
     const child = spawn(
       run.node ?? runnerNodeBinary(),
@@ -182,6 +189,7 @@ export async function runAction(run: ActionRun): Promise<ActionResult> {
     const durationMs = performance.now() - started
     const outputFile = await readFile(runnerEnv.GITHUB_OUTPUT, 'utf8')
     const summary = await readFile(runnerEnv.GITHUB_STEP_SUMMARY, 'utf8')
+    const state = parseOutputFile(await readFile(runnerEnv.GITHUB_STATE, 'utf8'))
     return {
       exitCode,
       signal,
@@ -190,9 +198,15 @@ export async function runAction(run: ActionRun): Promise<ActionResult> {
       outputs: parseOutputFile(outputFile),
       summary,
       outputFile,
+      state,
       durationMs
     }
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
+}
+
+/** Runs the post step as a runner does after the job: the same inputs, and the main step's saved state. */
+export function runPostStep(run: ActionRun, main: ActionResult): Promise<ActionResult> {
+  return runAction({ ...run, state: main.state })
 }
