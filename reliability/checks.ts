@@ -1,6 +1,6 @@
 // The judgments of the reliability run, as pure functions of one finished run and the emulator's
 // state: how the run ended, and which invariants (no duplicates, no probes left, no secret shown) hold.
-import type { RequestLogEntry } from '../emulator/index.js'
+import { strayedSecret, type RequestLogEntry } from '../emulator/index.js'
 import type { ActionResult } from '../runner/index.js'
 
 /** What the run is for: the resources a converged apply leaves, by name. */
@@ -216,7 +216,8 @@ export function unconverged(result: ActionResult, state: EmulatorState, target: 
 
 /**
  * Where a secret shows: stdout (other than its own `::add-mask::` line), stderr, GITHUB_OUTPUT,
- * the job summary, or the emulator's request log of the run.
+ * the job summary, or the emulator's request log of the run (which replaces a scenario secret
+ * sent outside a secret field by `strayedSecret`).
  */
 export function secretLeaks(
   result: ActionResult,
@@ -224,7 +225,10 @@ export function secretLeaks(
   secrets: string[]
 ): string[] {
   const requestLog = JSON.stringify(requests)
-  return secrets.flatMap((secret) => {
+  const sentToAzure = requestLog.includes(strayedSecret)
+    ? ['a secret sent to Azure outside a secret field (request log)']
+    : []
+  const shown = secrets.flatMap((secret) => {
     const places = {
       stdout: result.stdout
         .split('\n')
@@ -238,4 +242,5 @@ export function secretLeaks(
       .filter(([, leaked]) => leaked)
       .map(([place]) => `a secret in ${place}`)
   })
+  return [...shown, ...sentToAzure]
 }

@@ -6,7 +6,7 @@
  * - Runs under faults (`runs`, each from the seed state or from the last converged one, at random):
  *   each Resource Manager request (paths under /subscriptions/, long-running-operation polls
  *   included; sign-in excluded) gets, with probability `rate`, one fault drawn among: 429 with
- *   Retry-After 1 s, 500, 503, connection reset, a 1.5 s slow answer, and (writes only) the write
+ *   Retry-After 1 s, 500, 503, connection reset, a 1 s slow answer, and (writes only) the write
  *   done and its answer dropped.
  * - Pairs (`pairs`): two runs started together on the seed state, fault-free.
  * - Cancellations (`cancels`): a run under faults gets SIGINT at a random moment, then the `post:`
@@ -15,9 +15,11 @@
  *
  * Definitions (each a violation unless marked informational):
  * - a run ends in success (exit 0), a clear failure (exit 1 with an `::error::` line that names what
- *   failed: informational), or a crash: another exit code, a signal, a stack trace on stderr, exit 1
- *   without an `::error::` line or with one that names nothing, or a run still going at its bound
- *   (its `timeout` input, 60 s, plus 15 s).
+ *   failed), or a crash: another exit code, a signal, a stack trace on stderr, exit 1 without an
+ *   `::error::` line or with one that names nothing, or a run still going at its bound (its `timeout`
+ *   input, 60 s, plus 15 s; for a cancelled run, the runner's kill 10 s after SIGINT).
+ * - clear failures are allowed under faults and when cancelled; a pair's runs have no fault, so
+ *   each must succeed.
  * - follow-ups converged: the follow-up exits 0 and leaves our endpoint Succeeded and Approved (in
  *   Data Factory and on the server), the linked service as the inputs say, connection-test succeeded.
  * - duplicates (after every run or pair): more than one endpoint to the server, more than one
@@ -64,6 +66,8 @@ import {
   type Target
 } from './checks.js'
 
+export * from './checks.js'
+
 export interface ReliabilityOptions {
   /** Runs under faults, each followed by a fault-free one. */
   runs: number
@@ -96,16 +100,19 @@ const faultKinds: FaultKind[] = [
   'drop-after-write',
   'delay'
 ]
-const slowAnswerMs = 1_500
+const slowAnswerMs = 1_000
 const timeoutInput = '60s'
 /** The `timeout` input plus time to report and exit. */
 const runBoundMs = 75_000
-/** A runner sends SIGTERM this long after SIGINT (and kills a little later). */
+/** A runner sends SIGTERM this long after SIGINT… */
 const sigintGraceMs = 7_500
+/** …and kills the process 2.5 s later (the harness sends no SIGTERM: the action treats both alike). */
+const runnerKillAfterSigintMs = 10_000
 /** Before this, SIGINT would hit Node.js starting up, not the action. */
 const earliestCancelMs = 400
 
 type Measure =
+  | 'clear failures'
   | 'crashes'
   | 'follow-ups converged'
   | 'duplicates'
@@ -173,11 +180,12 @@ class Session {
     launch: (run: ActionRun) => Promise<ActionResult> = runAction
   ): Promise<{ result: ActionResult; ending: Ending; told: string; requests: RequestLogEntry[] }> {
     const since = this.emulator.admin.requestLog().at(-1)?.seq ?? 0
-    const result = await launch({ ...this.baseRun, ...extra })
+    const run = { ...this.baseRun, ...extra }
+    const result = await launch(run)
     const requests = this.emulator.admin.requestLog({ since })
     this.runs++
     this.faultsFired += requests.filter((entry) => entry.fault).length
-    const { ending, why } = judgeEnding(result, runBoundMs)
+    const { ending, why } = judgeEnding(result, run.killAfterMs ?? runBoundMs)
     if (ending === 'crash') {
       const output = `${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-4).join(' | ')
       this.violate('crashes', context, `${why}; last output: ${output}`)
@@ -190,11 +198,17 @@ class Session {
     return { result, ending, told, requests }
   }
 
-  /** A first attempt (under faults, or one of a pair): how it ended. */
-  countAttempt(ending: Ending): void {
+  /** A first attempt (under faults, or one of a pair): how it ended; without faults it must succeed. */
+  countAttempt(
+    context: string,
+    { ending, told }: { ending: Ending; told: string },
+    faults: boolean
+  ): void {
     this.attempts++
     if (ending === 'success') this.firstTrySuccesses++
-    if (ending === 'clear failure') this.clearFailures++
+    if (ending !== 'clear failure') return
+    this.clearFailures++
+    if (!faults) this.violate('clear failures', context, `failed without any fault: ${told}`)
   }
 
   /** Duplicates and probes left in the factory now. */
@@ -245,7 +259,7 @@ class Session {
 
   /** A random moment in a run under faults, from the durations of those seen so far. */
   cancelMoment(): number {
-    const latest = Math.max(1_500, 1.2 * (median(this.faultedDurations) ?? 1_500))
+    const latest = Math.max(1_500, median(this.faultedDurations) ?? 1_500)
     return Math.round(earliestCancelMs + this.random() * (latest - earliestCancelMs))
   }
 
@@ -275,7 +289,7 @@ async function faultedRuns(session: Session, options: ReliabilityOptions) {
     )
     session.faultedDurations.push(result.durationMs)
     const fired = requests.filter((entry) => entry.fault).length
-    session.countAttempt(ending)
+    session.countAttempt(context, { ending, told }, true)
     session.inspect(context)
     const followUp = await session.followUp(context)
     options.progress?.(
@@ -289,7 +303,7 @@ async function simultaneousPairs(session: Session, options: ReliabilityOptions) 
     const context = `pair ${index}/${options.pairs}`
     await session.emulator.admin.reset()
     const pair = await Promise.all([session.act(`${context} (a)`), session.act(`${context} (b)`)])
-    pair.forEach(({ ending }) => session.countAttempt(ending))
+    pair.forEach((run, member) => session.countAttempt(`${context} (${'ab'[member]})`, run, false))
     session.inspect(context)
     const followUp = await session.followUp(context)
     options.progress?.(
@@ -312,7 +326,10 @@ async function cancellations(session: Session, options: ReliabilityOptions) {
     const start = await session.maybeReset()
     // The post step runs as the job's clean-up does: same Azure, the same faults.
     const { told, exit } = await session.underFaults(options.rate, faultSeed, async () => {
-      const main = await session.act(context, { cancelAfterMs })
+      const main = await session.act(context, {
+        cancelAfterMs,
+        killAfterMs: cancelAfterMs + runnerKillAfterSigintMs
+      })
       const exit = session.checkExitAfterSigint(context, main.result, cancelAfterMs)
       if (post) {
         await session.act(`${context}, post step`, { entry: post }, (run) =>
@@ -348,7 +365,11 @@ function tabulate(session: Session, options: ReliabilityOptions, elapsedMs: numb
     ['runs', String(session.runs), ''],
     ['faults fired', String(session.faultsFired), ''],
     ['first-try successes', `${session.firstTrySuccesses}/${session.attempts}`, ''],
-    ['clear failures', String(session.clearFailures), ''],
+    [
+      'clear failures',
+      `${session.clearFailures} (${count('clear failures')} without faults)`,
+      verdict('clear failures')
+    ],
     ['crashes', count('crashes'), verdict('crashes')],
     ['follow-ups converged', `${converged}/${session.followUps}`, verdict('follow-ups converged')],
     ['duplicates', count('duplicates'), verdict('duplicates')],
@@ -408,6 +429,7 @@ export async function runReliability(options: ReliabilityOptions): Promise<Relia
     await simultaneousPairs(session, options)
     await cancellations(session, options)
     const measures: Measure[] = [
+      'clear failures',
       'crashes',
       'follow-ups converged',
       'duplicates',

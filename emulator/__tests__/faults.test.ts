@@ -1,4 +1,5 @@
-// Fault injection for load tests: a write done but its answer lost, and seeded random faults of several kinds.
+// Fault injection for load tests: a write done but its answer lost, seeded random faults of several
+// kinds, and a request log that shows a secret sent where it does not belong.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { DataFactoryManagementClient, type LinkedServiceResource } from '@azure/arm-datafactory'
 import { ClientSecretCredential } from '@azure/identity'
@@ -8,6 +9,7 @@ import {
   basicScenario,
   seededRandom,
   startEmulator,
+  strayedSecret,
   type RunningEmulator
 } from '../index.js'
 
@@ -133,5 +135,26 @@ describe('seeded random faults', () => {
     expect(numbers(42)).toEqual(numbers(42))
     expect(numbers(42)).not.toEqual(numbers(43))
     expect(numbers(42).every((value) => value >= 0 && value < 1)).toBe(true)
+  })
+})
+
+describe('the request log', () => {
+  it('marks a scenario secret sent outside a secret field, and hides it in one', async () => {
+    const password = basicScenario().servers[0].roles[0].password
+    await factoryClient().linkedServices.createOrUpdate(resourceGroup, factoryName, 'Leaky', {
+      properties: {
+        type: 'AzurePostgreSql',
+        description: `made with ${password}`,
+        typeProperties: { password: { type: 'SecureString', value: password } }
+      }
+    })
+    const put = emulator.admin.requestLog().find((entry) => entry.method === 'PUT')
+    expect(put?.requestBody).toMatchObject({
+      properties: {
+        description: `made with ${strayedSecret}`,
+        typeProperties: { password: { type: 'SecureString', value: '***' } }
+      }
+    })
+    expect(JSON.stringify(emulator.admin.requestLog())).not.toContain(password)
   })
 })

@@ -216,6 +216,11 @@ const secretKeys = new Set([
 const jwtPattern = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/g
 const connectionStringPassword = /((?:password|pwd)\s*=\s*)[^;]*/gi
 const redacted = '***'
+/**
+ * Replaces a scenario secret found outside the fields meant to carry one (a password, client_secret,
+ * SecureString value, token): the client sent it where it does not belong, so the log shows a leak.
+ */
+export const strayedSecret = '***SECRET-OUTSIDE-A-SECRET-FIELD***'
 
 /** Every secret the scenario holds, so they are removed wherever they show up (headers, bodies, queries). */
 export function scenarioSecrets(scenario: Scenario): string[] {
@@ -228,13 +233,13 @@ export function scenarioSecrets(scenario: Scenario): string[] {
   ].filter((secret) => secret.length > 0)
 }
 
-/** A copy of `value` with passwords, SecureString values, client secrets, assertions and tokens removed. */
+/** A copy of `value` with passwords, SecureString values, client secrets, assertions and tokens removed; a scenario secret elsewhere becomes `strayedSecret`. */
 export function redact(value: unknown, secrets: string[]): unknown {
   if (typeof value === 'string') {
     let text = value
       .replace(jwtPattern, redacted)
       .replace(connectionStringPassword, `$1${redacted}`)
-    for (const secret of secrets) text = text.split(secret).join(redacted)
+    for (const secret of secrets) text = text.split(secret).join(strayedSecret)
     return text
   }
   if (Array.isArray(value)) return value.map((item) => redact(item, secrets))

@@ -25,7 +25,7 @@ export type {
   FaultSpec,
   RequestLogEntry
 } from './admin.js'
-export { seededRandom } from './admin.js'
+export { seededRandom, strayedSecret } from './admin.js'
 export type { AccessTokenOptions, GithubTokenOptions } from './identity.js'
 export { azureCli, azureCliLogin, type AzureCliResult } from './azure-cli.js'
 export { testDelays } from './delays.js'
