@@ -110,6 +110,7 @@ const sigintGraceMs = 7_500
 const runnerKillAfterSigintMs = 10_000
 /** Before this, SIGINT would hit Node.js starting up, not the action. */
 const earliestCancelMs = 400
+const latestCancelMs = 8_000
 
 type Measure =
   | 'clear failures'
@@ -128,11 +129,6 @@ async function postEntry(): Promise<string | undefined> {
   return metadata.runs.post && path.join(repositoryRoot, metadata.runs.post)
 }
 
-function median(values: number[]): number | undefined {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted.length === 0 ? undefined : sorted[Math.floor(sorted.length / 2)]
-}
-
 /** One emulator, the inputs of a plain apply, and the tally of everything seen. */
 class Session {
   private readonly found = new Map<Measure, string[]>()
@@ -145,7 +141,6 @@ class Session {
   clearFailures = 0
   followUps = 0
   cancelled = 0
-  readonly faultedDurations: number[] = []
 
   constructor(
     readonly emulator: RunningEmulator,
@@ -257,10 +252,9 @@ class Session {
     }
   }
 
-  /** A random moment in a run under faults, from the durations of those seen so far. */
+  /** A random moment in a run under faults (most take longer than `latestCancelMs`). */
   cancelMoment(): number {
-    const latest = Math.max(1_500, median(this.faultedDurations) ?? 1_500)
-    return Math.round(earliestCancelMs + this.random() * (latest - earliestCancelMs))
+    return Math.round(earliestCancelMs + this.random() * (latestCancelMs - earliestCancelMs))
   }
 
   checkExitAfterSigint(context: string, result: ActionResult, cancelAfterMs: number): string {
@@ -287,7 +281,6 @@ async function faultedRuns(session: Session, options: ReliabilityOptions) {
       faultSeed,
       () => session.act(context)
     )
-    session.faultedDurations.push(result.durationMs)
     const fired = requests.filter((entry) => entry.fault).length
     session.countAttempt(context, { ending, told }, true)
     session.inspect(context)

@@ -42,7 +42,7 @@ function readOptions(args: string[], env: NodeJS.ProcessEnv): ReliabilityOptions
 
 const options = readOptions(process.argv.slice(2), process.env)
 process.stderr.write(
-  `Reliability run with seed ${options.seed} (replay with --seed ${options.seed})\n`
+  `Reliability run with seed ${options.seed} (replay: the same flags and --seed ${options.seed})\n`
 )
 const report = await runReliability({
   ...options,
