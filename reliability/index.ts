@@ -110,7 +110,7 @@ const sigintGraceMs = 7_500
 const runnerKillAfterSigintMs = 10_000
 /** Before this, SIGINT would hit Node.js starting up, not the action. */
 const earliestCancelMs = 400
-const latestCancelMs = 8_000
+const latestCancelMs = 6_000
 
 type Measure =
   | 'clear failures'
