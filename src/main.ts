@@ -151,7 +151,7 @@ export async function run(io: ActionIO = createActionIO()): Promise<void> {
   } catch (error) {
     report.fail(error)
   } finally {
-    stopListening()
+    // Still listening: a SIGINT now must not kill the process while it writes the summary.
     await report.publish(io.outputs, io.summary, io.secrets).catch((error: unknown) => {
       io.log.warning(`Could not write the outputs or the job summary: ${String(error)}`)
     })
@@ -165,4 +165,5 @@ export async function run(io: ActionIO = createActionIO()): Promise<void> {
     io.fail(
       io.secrets.redact(failure.hint ? `${failure.message}\n${failure.hint}` : failure.message)
     )
+  stopListening()
 }

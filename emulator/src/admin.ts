@@ -10,18 +10,25 @@ import type {
   Scenario
 } from './types.js'
 
-export type FaultKind = 'throttle' | 'server-error' | 'unavailable' | 'drop-connection' | 'delay'
+export type FaultKind =
+  'throttle' | 'server-error' | 'unavailable' | 'drop-connection' | 'drop-after-write' | 'delay'
 
 export interface FaultSpec {
-  kind: FaultKind
+  /**
+   * What to do to a matching request; several = one of those that apply to it, drawn at random
+   * ('drop-after-write', the request done and then the connection reset unanswered, applies to writes only).
+   */
+  kind: FaultKind | FaultKind[]
   /** Regular expression (case-insensitive) tested against the request path. */
   path: string
   /** Only this method; omitted = any. */
   method?: HttpMethod
   /** Hit the next N matching requests (default 1 when `rate` is not given). */
   count?: number
-  /** Hit this fraction (0–1] of matching requests, spread evenly, until cleared. */
+  /** Hit this fraction (0–1] of matching requests, spread evenly (at random with `seed`), until cleared. */
   rate?: number
+  /** Seeds the random draws (which requests, with `rate`; which kind, with several): same requests, same faults. */
+  seed?: number
   /** For 'throttle' (default 1) and 'unavailable': the Retry-After header, in seconds. */
   retryAfterSeconds?: number
   /** For 'delay': how long to hold the request before it proceeds. */
@@ -33,13 +40,16 @@ export interface ActiveFault extends FaultSpec {
   hits: number
 }
 
+/** The fault one request gets: its spec, with the one kind drawn for it. */
+export type FaultHit = Omit<ActiveFault, 'kind'> & { kind: FaultKind }
+
 export interface RequestLogEntry {
   seq: number
   time: string
   method: string
   path: string
   query: Record<string, string>
-  /** 0 when the connection was dropped on purpose. */
+  /** 0 when the connection was dropped on purpose (before or after the work). */
   status: number
   durationMs: number
   /** The client id of the caller (from its token, or the one a token request names). */
@@ -95,16 +105,46 @@ export class AdminError extends Error {
   }
 }
 
+/** A small, fast PRNG (mulberry32): the same seed gives the same numbers in [0, 1), to replay a run. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let mixed = Math.imul(state ^ (state >>> 15), state | 1)
+    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61)
+    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const writeMethods = new Set(['PUT', 'POST', 'PATCH', 'DELETE'])
+
+function appliesTo(kind: FaultKind, method: string): boolean {
+  return kind !== 'drop-after-write' || writeMethods.has(method)
+}
+
 export class FaultInjector {
-  private active: { fault: ActiveFault; pattern: RegExp; credit: number }[] = []
+  private active: {
+    fault: ActiveFault
+    pattern: RegExp
+    credit: number
+    random: () => number
+  }[] = []
   private nextId = 1
 
   add(spec: FaultSpec): ActiveFault {
     if (spec.rate !== undefined && !(spec.rate > 0 && spec.rate <= 1)) {
       throw new AdminError(400, 'rate must be in (0, 1]')
     }
+    if (Array.isArray(spec.kind) && spec.kind.length === 0) {
+      throw new AdminError(400, 'kind must name at least one fault')
+    }
     const fault = { ...spec, id: this.nextId++, hits: 0 }
-    this.active.push({ fault, pattern: new RegExp(spec.path, 'i'), credit: 0 })
+    this.active.push({
+      fault,
+      pattern: new RegExp(spec.path, 'i'),
+      credit: 0,
+      random: seededRandom(spec.seed ?? fault.id)
+    })
     return { ...fault }
   }
 
@@ -117,20 +157,27 @@ export class FaultInjector {
   }
 
   /** The fault that applies to this request, if any, counting it as used. */
-  take(method: string, path: string): ActiveFault | undefined {
+  take(method: string, path: string): FaultHit | undefined {
     for (const entry of this.active) {
       const { fault } = entry
       if ((fault.method && fault.method !== method) || !entry.pattern.test(path)) continue
+      const kinds = [fault.kind].flat().filter((kind) => appliesTo(kind, method))
+      if (kinds.length === 0) continue
       if (fault.rate !== undefined) {
-        entry.credit += fault.rate
-        if (entry.credit < 1) continue
-        entry.credit -= 1
+        if (fault.seed !== undefined) {
+          if (entry.random() >= fault.rate) continue
+        } else {
+          entry.credit += fault.rate
+          if (entry.credit < 1) continue
+          entry.credit -= 1
+        }
       }
       fault.hits++
       if (fault.rate === undefined && fault.hits >= (fault.count ?? 1)) {
         this.active = this.active.filter((other) => other !== entry)
       }
-      return { ...fault }
+      const kind = kinds.length === 1 ? kinds[0] : kinds[Math.floor(entry.random() * kinds.length)]
+      return { ...fault, kind }
     }
     return undefined
   }
@@ -169,6 +216,11 @@ const secretKeys = new Set([
 const jwtPattern = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/g
 const connectionStringPassword = /((?:password|pwd)\s*=\s*)[^;]*/gi
 const redacted = '***'
+/**
+ * Replaces a scenario secret found outside the fields meant to carry one (a password, client_secret,
+ * SecureString value, token): the client sent it where it does not belong, so the log shows a leak.
+ */
+export const strayedSecret = '***SECRET-OUTSIDE-A-SECRET-FIELD***'
 
 /** Every secret the scenario holds, so they are removed wherever they show up (headers, bodies, queries). */
 export function scenarioSecrets(scenario: Scenario): string[] {
@@ -181,13 +233,13 @@ export function scenarioSecrets(scenario: Scenario): string[] {
   ].filter((secret) => secret.length > 0)
 }
 
-/** A copy of `value` with passwords, SecureString values, client secrets, assertions and tokens removed. */
+/** A copy of `value` with passwords, SecureString values, client secrets, assertions and tokens removed; a scenario secret elsewhere becomes `strayedSecret`. */
 export function redact(value: unknown, secrets: string[]): unknown {
   if (typeof value === 'string') {
     let text = value
       .replace(jwtPattern, redacted)
       .replace(connectionStringPassword, `$1${redacted}`)
-    for (const secret of secrets) text = text.split(secret).join(redacted)
+    for (const secret of secrets) text = text.split(secret).join(strayedSecret)
     return text
   }
   if (Array.isArray(value)) return value.map((item) => redact(item, secrets))

@@ -20,10 +20,12 @@ export type {
   ConnectionAction,
   ConnectionSelector,
   EmulatorAdmin,
+  FaultHit,
   FaultKind,
   FaultSpec,
   RequestLogEntry
 } from './admin.js'
+export { seededRandom, strayedSecret } from './admin.js'
 export type { AccessTokenOptions, GithubTokenOptions } from './identity.js'
 export { azureCli, azureCliLogin, azureCliMissing, type AzureCliResult } from './azure-cli.js'
 export { testDelays } from './delays.js'

@@ -15,7 +15,8 @@ import {
   RequestLog,
   scenarioSecrets,
   selectConnection,
-  type ActiveFault,
+  type FaultHit,
+  type FaultKind,
   type EmulatorAdmin
 } from './admin.js'
 import { armError } from './arm-errors.js'
@@ -120,7 +121,7 @@ function parseBody(raw: string, contentType: string | undefined): ParsedBody {
   }
 }
 
-function faultResponse(fault: ActiveFault, correlationId: string): EmuResponse {
+function faultResponse(fault: FaultHit, correlationId: string): EmuResponse {
   const retryAfter = (seconds: number | undefined) =>
     seconds === undefined ? undefined : { 'Retry-After': String(seconds) }
   switch (fault.kind) {
@@ -146,6 +147,9 @@ function faultResponse(fault: ActiveFault, correlationId: string): EmuResponse {
       return internalServerError(correlationId)
   }
 }
+
+/** Faults answered with an error instead of the request's own answer. */
+const answeredFaults = new Set<FaultKind>(['throttle', 'server-error', 'unavailable'])
 
 function internalServerError(correlationId: string): EmuResponse {
   const timestamp = new Date().toISOString().replace(/[-:]|\.\d+/g, '')
@@ -398,7 +402,7 @@ export async function launchEmulator(
         if (fault?.kind === 'drop-connection') {
           req.socket.destroy()
           outcome = {}
-        } else if (fault && fault.kind !== 'delay') {
+        } else if (fault && answeredFaults.has(fault.kind)) {
           outcome = { response: faultResponse(fault, correlationId) }
         } else {
           const emuReq = {
@@ -415,8 +419,11 @@ export async function launchEmulator(
             return { response: internalServerError(correlationId) }
           })
         }
-        if (outcome.response) send(res, outcome.response, standardHeaders)
-        const status = outcome.response?.status ?? 0
+        // The write is done, but the client sees only a reset: it cannot tell whether it happened.
+        const dropAfterWrite = fault?.kind === 'drop-after-write'
+        if (dropAfterWrite) req.socket.destroy()
+        else if (outcome.response) send(res, outcome.response, standardHeaders)
+        const status = dropAfterWrite ? 0 : (outcome.response?.status ?? 0)
         const durationMs = Math.round(performance.now() - started)
         log(
           `${method} ${requestUrl.pathname}${requestUrl.search} → ${status || 'dropped'} (${durationMs} ms)`
