@@ -71,6 +71,24 @@ describe('RunReport', () => {
     expect(report.failed).toMatchObject({ step: 'Approval', message: 'Could not approve.' })
   })
 
+  it('shows text from Azure and the inputs as text, never as HTML or a table break', async () => {
+    const report = new RunReport('apply', recorder(), clock(0, 10))
+    const hostile = "database '<img src=x onerror=alert(1)>' | x"
+    await report
+      .step('Connection test', async () =>
+        Promise.reject(new ActionError(`The connection test failed: ${hostile}`, { hint: hostile }))
+      )
+      .catch(() => undefined)
+    const summary = report.summaryMarkdown()
+    expect(summary).not.toContain('<img')
+    expect(summary).toContain(
+      "> The connection test failed: database '&lt;img src=x onerror=alert(1)&gt;' | x"
+    )
+    expect(summary).toContain(
+      "**Likely cause and fix:** database '&lt;img src=x onerror=alert(1)&gt;' | x"
+    )
+  })
+
   it('says cancelled when the run was cancelled', async () => {
     const report = new RunReport('apply', recorder())
     await expect(

@@ -229,7 +229,7 @@ export class RunReport implements Ledger {
     }
     if (this.failure) {
       lines.push('', '### What failed', '', quote(this.failure.message))
-      if (this.failure.hint) lines.push('', `**Likely cause and fix:** ${this.failure.hint}`)
+      if (this.failure.hint) lines.push('', `**Likely cause and fix:** ${plain(this.failure.hint)}`)
     }
     return fitSummary(lines.join('\n') + '\n')
   }
@@ -261,13 +261,18 @@ export function changeLine(change: Change, mode: Mode): string {
     : `${change.action[0].toUpperCase()}${change.action.slice(1)} ${what}`
 }
 
+/** Text from Azure or the inputs, shown as text: no HTML or markup of its own reaches the summary. */
+function plain(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
 function cell(text: string): string {
-  const flat = text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|')
+  const flat = plain(text).replace(/\r?\n/g, ' ').replace(/\|/g, '\\|')
   return flat.length > cellCharLimit ? `${flat.slice(0, cellCharLimit)}…` : flat
 }
 
 function quote(text: string): string {
-  return text
+  return plain(text)
     .split('\n')
     .map((line) => `> ${line}`)
     .join('\n')
