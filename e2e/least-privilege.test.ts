@@ -70,10 +70,16 @@ function refusalOf(action: string): RegExp {
   )
 }
 
-/** The run failed (exit 1), and its error names the missing action and a scope on its resource. */
+/**
+ * The run failed (exit 1), and its error names the missing action and the scope ARM refused it on;
+ * a missing write or action names the factory or server to grant it on.
+ */
 function expectRefused(run: E2eRun, action: string): void {
   expect(run.exitCode).toBe(1)
-  expect(run.errors.join('\n')).toMatch(refusalOf(action))
+  const error = run.errors.join('\n')
+  expect(error).toMatch(refusalOf(action))
+  if (!action.endsWith('/read'))
+    expect(error.toLowerCase()).toContain(`on '${scopeOf(action).toLowerCase()}'`)
 }
 
 /** Best-effort cleanup: the run succeeds, and a warning names the missing action and its scope. */
