@@ -7,11 +7,17 @@ import path from 'node:path'
 
 const root = path.resolve(import.meta.dirname, '..')
 
+const roleFiles = ['adf-pg-private-link.json', 'adf-pg-private-link-plan.json']
+
+function readRole(file: string): Record<string, unknown> & { Actions: string[] } {
+  return JSON.parse(readFileSync(path.join(root, 'roles', file), 'utf8')) as Record<
+    string,
+    unknown
+  > & { Actions: string[] }
+}
+
 function actionsOf(file: string): string[] {
-  const role = JSON.parse(readFileSync(path.join(root, 'roles', file), 'utf8')) as {
-    Actions: string[]
-  }
-  return role.Actions
+  return readRole(file).Actions
 }
 
 /** Every quoted 'Microsoft.<Provider>/…' string in the TypeScript files under `dir` (no templates). */
@@ -29,6 +35,28 @@ const lower = (actions: string[]) => actions.map((action) => action.toLowerCase(
 
 describe('roles', () => {
   const deployer = actionsOf('adf-pg-private-link.json')
+
+  it.each(roleFiles)(
+    '%s is a custom role as az role definition create takes it: named actions, no wildcards',
+    (file) => {
+      const role = readRole(file)
+      expect(Object.keys(role).sort()).toEqual(
+        [
+          'Actions',
+          'AssignableScopes',
+          'DataActions',
+          'Description',
+          'IsCustom',
+          'Name',
+          'NotActions',
+          'NotDataActions'
+        ].sort()
+      )
+      expect(role).toMatchObject({ IsCustom: true, NotActions: [], DataActions: [] })
+      expect(new Set(lower(role.Actions)).size).toBe(role.Actions.length)
+      expect(role.Actions.filter((action) => action.includes('*'))).toEqual([])
+    }
+  )
 
   it('holds every action the code names (Azure compares action names case-insensitively)', () => {
     const named = actionsNamedIn(path.join(root, 'src'))
