@@ -119,6 +119,23 @@ describe('the failure catalogue', () => {
     expect(explain(samples['postgres-database']).fix).toMatch(/'database'/)
   })
 
+  it('grants on the factory or server, not on a temporary object or connection below it', () => {
+    const factory =
+      '/subscriptions/s/resourceGroups/rg/providers/Microsoft.DataFactory/factories/adf-demo'
+    const server =
+      '/subscriptions/s/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg'
+    const probe = `${factory}/pipelines/adf-pg-private-link-probe-20261130T180944Z-1-1-ab-pipeline`
+    const run = explain(samples['permission-missing'], { scope: probe })
+    expect(run.cause).toContain(`on scope '${probe}'`)
+    expect(run.fix).toContain(`on '${factory}',`)
+    const refusal = `perform action 'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnectionsApproval/action' over scope '${server}'`
+    const approval = explain(
+      { ...signalFromMessage('resource-manager', refusal), status: 403 },
+      { scope: `${server}/privateEndpointConnections/c.1` }
+    )
+    expect(approval.fix).toContain(`on '${server}'`)
+  })
+
   it('words a fact the run does not know, never showing a placeholder', () => {
     const midRun = explain(samples['federated-subject'])
     expect(midRun.cause).toBe(

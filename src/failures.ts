@@ -250,16 +250,17 @@ export const failureCatalogue: readonly FailureKind[] = [
     id: 'approve-forbidden',
     area: 'resource-manager',
     title: 'No right to approve the private endpoint connection (403)',
-    recognisedBy: 'HTTP 403 on privateEndpointConnections/write',
+    recognisedBy:
+      'HTTP 403 on privateEndpointConnections/write or privateEndpointConnectionsApproval/action',
     test: (signal) =>
       signal.status === 403 &&
       /flexibleServers\/privateEndpointConnections(Approval)?\/(write|action)/i.test(
         signal.permission ?? ''
       ),
     cause: (f) =>
-      `The identity lacks '${f.permission}' on scope '${f.scope}', so it may not approve private endpoint connections on server '${serverOf(f.scope)}'.`,
+      `The identity lacks '${f.permission}' on scope '${f.scope}', so it may not approve private endpoint connections on server '${grantScopeOf(f.scope)}'.`,
     fix: (f) =>
-      `Grant it 'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/write' and 'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnectionsApproval/action' on '${serverOf(f.scope)}' (Contributor on the server, or a custom role with both actions); or have someone approve the connection (server > Networking > Private endpoint connections), or set approval: wait. Then run again.`
+      `Grant it 'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/write' and 'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnectionsApproval/action' on '${grantScopeOf(f.scope)}' (Contributor on the server, or a custom role with both actions); or have someone approve the connection (server > Networking > Private endpoint connections), or set approval: wait. Then run again.`
   },
   {
     id: 'scope-unseen',
@@ -280,7 +281,7 @@ export const failureCatalogue: readonly FailureKind[] = [
     test: (signal) => signal.status === 403,
     cause: (f) => `The identity lacks '${f.permission}' on scope '${f.scope}'.`,
     fix: (f) =>
-      `Grant it ${roleFor(f.permission)} on '${f.scope}', or a custom role with that action (role assignments take a few minutes to apply).`
+      `Grant it ${roleFor(f.permission)} on '${grantScopeOf(f.scope)}', or a custom role with that action (role assignments take a few minutes to apply).`
   },
   {
     id: 'resource-group-not-found',
@@ -482,9 +483,16 @@ function keyVaultFacts(message: string): FailureFacts {
   }
 }
 
-/** The server a connection belongs to (ARM names the connection as the scope of an approval). */
-function serverOf(scope: string): string {
-  return scope.replace(/\/privateEndpointConnections\/.*$/i, '')
+/**
+ * Where to grant a role for `scope`: the factory or server it lies in (ARM names a connection, or
+ * the connection test's temporary pipeline, which come and go), else `scope` itself.
+ */
+function grantScopeOf(scope: string): string {
+  return (
+    /^.*?\/providers\/Microsoft\.(?:DataFactory\/factories|DBforPostgreSQL\/flexibleServers)\/[^/]+/i.exec(
+      scope
+    )?.[0] ?? scope
+  )
 }
 
 /** The built-in role that grants an action. */

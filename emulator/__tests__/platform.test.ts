@@ -316,7 +316,34 @@ describe("Resource Manager's checks", () => {
       }
     )
     expect(answer.status).toBe(403)
-    expect(answer.body.error.message).toContain(`over scope '${factoryPath}/pipelines/probe'`)
+    expect(answer.body.error.message).toContain(
+      `perform action 'Microsoft.DataFactory/factories/pipelines/createrun/action' over scope '${factoryPath}/pipelines/probe'`
+    )
+  })
+
+  it('approving a connection also needs the Private Link approval action on the server', async () => {
+    const serverPath = `${resourceGroupPath}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${basicIds.serverName}`
+    const [pending] = emulator.admin.listConnections(basicIds.serverName) as { name: string }[]
+    const write = 'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/write'
+    const approval =
+      'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnectionsApproval/action'
+    const approve = async (actions: string[]) => {
+      emulator.admin.setRoles(principal().clientId, [{ scope: serverPath, actions }])
+      return call(
+        'PUT',
+        `${serverPath}/privateEndpointConnections/${pending.name}?api-version=2024-08-01`,
+        {
+          token: await armToken(),
+          body: { properties: { privateLinkServiceConnectionState: { status: 'Approved' } } }
+        }
+      )
+    }
+    const refused = await approve([write])
+    expect(refused.status).toBe(403)
+    expect(refused.body.error.message).toContain(
+      `perform action '${approval}' over scope '${serverPath}' or the scope is invalid.`
+    )
+    expect((await approve([write, approval])).status).toBe(202)
   })
 
   it('checks api-version as ARM does', async () => {

@@ -405,7 +405,8 @@ export function createPipelineRuns(options: {
     dataFactory.factoryRoute(
       'POST',
       '/pipelines/:pipelineName/createRun',
-      'Microsoft.DataFactory/factories/createrun/action',
+      // Azure's name (permissions/analytics): the action belongs to the pipeline, not the factory.
+      'Microsoft.DataFactory/factories/pipelines/createrun/action',
       (factory, req) => {
         const pipeline = factory.child('pipelines', req.params.pipelineName)
         if (!pipeline) return entityNotFound(req.params.pipelineName)

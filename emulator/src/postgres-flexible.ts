@@ -397,6 +397,14 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
   }
 
   const serverAction = (action: string) => `${serverType}/${action}`
+  const isApproval = (body: unknown): boolean =>
+    sameText(
+      String(
+        (body as { properties?: { privateLinkServiceConnectionState?: { status?: unknown } } })
+          ?.properties?.privateLinkServiceConnectionState?.status ?? ''
+      ),
+      'Approved'
+    )
   const unversionedRoutes: Route[] = [
     {
       method: 'GET',
@@ -454,6 +462,15 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
       method: 'PUT',
       pattern: `${connectionsPath}/:connectionName`,
       permission: serverAction('privateEndpointConnections/write'),
+      // Approving is also the server's Private Link approval action, as the built-in role
+      // "Azure AI Enterprise Network Connection Approver" grants it beside the write.
+      alsoRequires: (req) =>
+        isApproval(req.body)
+          ? {
+              permission: serverAction('privateEndpointConnectionsApproval/action'),
+              scope: req.path.replace(/\/privateEndpointConnections\/[^/]+\/?$/i, '')
+            }
+          : undefined,
       handle: (req) => {
         const server = serverFromRoute(req.params)
         if (!server) return serverNotFound(req.params)

@@ -196,14 +196,19 @@ async function dispatch(
   const versionRefusal = pipeline.arm.apiVersionRefusal(route, req)
   if (versionRefusal) return { response: versionRefusal, caller: req.caller }
   if (route.permission && req.caller) {
-    const scope = authorizationScope(req.method, req.path)
-    const principal = pipeline
-      .scenario()
-      .principals.find((p) => p.objectId === req.caller?.objectId)
-    if (!principal || !isAuthorized(principal, route.permission, scope)) {
+    const caller = req.caller
+    const principal = pipeline.scenario().principals.find((p) => p.objectId === caller.objectId)
+    const checks = [
+      { permission: route.permission, scope: authorizationScope(req.method, req.path) },
+      ...[route.alsoRequires?.(req) ?? []].flat()
+    ]
+    const refused = checks.find(
+      ({ permission, scope }) => !principal || !isAuthorized(principal, permission, scope)
+    )
+    if (refused) {
       return {
-        response: authorizationFailed(req.caller, route.permission, scope),
-        caller: req.caller
+        response: authorizationFailed(caller, refused.permission, refused.scope),
+        caller
       }
     }
   }

@@ -201,6 +201,11 @@ export interface Route {
    * Omitted = the route needs no Resource Manager token (identity endpoints, admin API).
    */
   permission?: string
+  /**
+   * A second action ARM checks for this request, and the scope it checks it on (approving a
+   * Private Link connection also needs the provider's privateEndpointConnectionsApproval/action).
+   */
+  alsoRequires?(req: EmuRequest): { permission: string; scope: string } | undefined
   /** Needs a valid Resource Manager token but no RBAC action (GET /subscriptions lists what the caller sees). */
   authenticated?: boolean
   handle(req: EmuRequest): EmuResponse | Promise<EmuResponse>
