@@ -185,14 +185,18 @@ describe('gitNotes', () => {
   }
 
   it('says nothing for a factory in live mode', () => {
-    expect(gitNotes(undefined, { exportPath: 'adf', masked: ['x'] })).toEqual([])
+    expect(gitNotes(undefined, 'adf-demo', { exportPath: 'adf', masked: ['x'] })).toEqual([])
   })
 
   it('warns about releases and says how to keep the objects, with or without export-path', () => {
-    const [risk, keep] = gitNotes(git, { masked: [] })
+    const [risk, keep] = gitNotes(git, 'adf-demo', { masked: [] })
+    expect(risk).toMatch(/^Data factory 'adf-demo' is Git-integrated/)
     expect(risk).toMatch(/continuous-integration-delivery-sample-script.*deletes linked services/)
     expect(keep).toMatch(/set export-path/)
-    const notes = gitNotes(git, { exportPath: 'adf', masked: ['typeProperties.password'] })
+    const notes = gitNotes(git, 'adf-demo', {
+      exportPath: 'adf',
+      masked: ['typeProperties.password']
+    })
     expect(notes[1]).toMatch(/under 'adf'.*collaboration branch 'main'/)
     expect(notes[2]).toMatch(/typeProperties.password is the placeholder.*ARM template parameter/)
   })

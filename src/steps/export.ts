@@ -199,19 +199,20 @@ const sampleScript =
  */
 export function gitNotes(
   git: GitIntegration | undefined,
+  factory: string,
   exported: { exportPath?: string; masked: string[] }
 ): string[] {
   if (!git) return []
   const where = `${git.host} repository ${quoted(git.repository)}, collaboration branch ${quoted(git.collaborationBranch)}, root folder ${quoted(git.rootFolder)}`
   const notes = [
-    `Data factory is Git-integrated (${where}). The linked service and managed private endpoint this action wrote live are not in Git: Data Factory Studio in Git mode does not show them, and the next publish or ARM-template release can delete them (Microsoft's pre/post-deployment script, ${sampleScript}, deletes linked services, datasets, pipelines… absent from the template).`,
+    `Data factory ${quoted(factory)} is Git-integrated (${where}). The linked service and managed private endpoint this action wrote live are not in Git: Data Factory Studio in Git mode does not show them, and the next publish or ARM-template release can delete them (Microsoft's pre/post-deployment script, ${sampleScript}, deletes linked services, datasets, pipelines… absent from the template).`,
     exported.exportPath === undefined
       ? `To keep them, set export-path to the factory's root folder in your checkout and commit the files it writes to the collaboration branch ${quoted(git.collaborationBranch)}.`
       : `Commit the files export-path writes under ${quoted(exported.exportPath)} (output export-files) to the collaboration branch ${quoted(git.collaborationBranch)}, under root folder ${quoted(git.rootFolder)}, so the next publish or release keeps the objects.`
   ]
   if (exported.masked.length) {
     notes.push(
-      `The exported linked service holds no secret: ${exported.masked.join(', ')} is the placeholder '${secureStringPlaceholder}'. Supply the password at release time (its ARM template parameter) or move it to Key Vault (password-key-vault-linked-service).`
+      `The exported linked service holds no secret: ${exported.masked.join(', ')} is the placeholder \`${secureStringPlaceholder}\`. Supply the password at release time (its ARM template parameter) or move it to Key Vault (password-key-vault-linked-service).`
     )
   }
   return notes
@@ -257,7 +258,7 @@ export async function exportToGit(
     files = await writeGitFiles(workspace, exportPath, built.files)
     ledger.output('export-files', JSON.stringify(files))
   }
-  for (const note of gitNotes(git, { exportPath, masked })) ledger.note(note)
+  for (const note of gitNotes(git, settings.factory.name, { exportPath, masked })) ledger.note(note)
   return {
     value: undefined,
     found: git
