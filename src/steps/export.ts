@@ -76,15 +76,15 @@ export function maskSecureStrings(value: unknown, at = ''): { value: unknown; ma
   }
 }
 
-/** An entity name as a file name; Azure's name rules already exclude these, this is the backstop. */
-function fileName(kind: string, name: string): string {
+/** An entity name as a path segment; Azure's name rules already exclude these, this is the backstop. */
+function segment(kind: string, name: string): string {
   if (!name || name === '.' || name === '..' || /[/\\\p{Cc}]/u.test(name)) {
     throw new ActionError(`Cannot export ${kind} ${quoted(name)}: its name is not a file name.`, {
       resource: name,
       hint: 'Rename it in Data Factory, or remove export-path.'
     })
   }
-  return `${name}.json`
+  return name
 }
 
 /** Studio's formatting: JSON indented with tabs. */
@@ -108,10 +108,10 @@ export function gitFiles(objects: WrittenObjects): { files: GitFile[]; masked: s
       ? { annotations: annotations.filter((annotation) => !isFingerprint(annotation)) }
       : {})
   })
-  const vnetFolder = `managedVirtualNetwork/${fileName('managed virtual network', vnet).slice(0, -5)}`
+  const vnetFolder = `managedVirtualNetwork/${segment('managed virtual network', vnet)}`
   const files: GitFile[] = [
     {
-      path: `linkedService/${fileName('linked service', linkedService.name)}`,
+      path: `linkedService/${segment('linked service', linkedService.name)}.json`,
       content: studioJson({
         name: linkedService.name,
         type: 'Microsoft.DataFactory/factories/linkedservices',
@@ -119,7 +119,7 @@ export function gitFiles(objects: WrittenObjects): { files: GitFile[]; masked: s
       })
     },
     {
-      path: `${vnetFolder}/managedPrivateEndpoint/${fileName('managed private endpoint', endpoint.name)}`,
+      path: `${vnetFolder}/managedPrivateEndpoint/${segment('managed private endpoint', endpoint.name)}.json`,
       content: studioJson({
         name: endpoint.name,
         properties: {
