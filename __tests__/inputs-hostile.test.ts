@@ -84,7 +84,8 @@ const validValue: Record<string, string> = {
   'on-drift': 'recreate',
   force: 'true',
   'poll-interval': '5s',
-  timeout: '1h'
+  timeout: '1h',
+  'export-path': 'adf/factory'
 }
 
 const cyrillic: Record<string, string> = { a: 'а', e: 'е', o: 'о', c: 'с', p: 'р' }
@@ -159,7 +160,9 @@ const refusedKinds: Record<string, HostileKind[]> = {
   database: [...invisibleKinds, 'long'],
   username: [...invisibleKinds, 'long'],
   audience: [...invisibleKinds, 'lookAlike'],
-  'test-query': ['nul', 'bidi', 'zeroWidth']
+  'test-query': ['nul', 'bidi', 'zeroWidth'],
+  // A folder in the workspace: any letter, but nothing outside it, invisible or Windows-refused.
+  'export-path': [...invisibleKinds, 'traversal', 'query', 'long']
 }
 
 /** Specific hostile values per input, beyond the general ones. */
@@ -259,7 +262,12 @@ const specificInvalid: [input: string, value: string, message: RegExp][] = [
   ['authority-host', 'login.microsoftonline.com', /https:\/\/ URL/],
   ['audience', 'api://Azure AD', /without spaces/],
   ['audience', 'a'.repeat(601), /1–600 characters/],
-  ['test-query', 'SELECT 1\u0007', /a control character/]
+  ['test-query', 'SELECT 1\u0007', /a control character/],
+  ['export-path', '/home/runner/adf', /relative to the workspace/],
+  ['export-path', 'C:/adf', /relative to the workspace/],
+  ['export-path', 'adf\\factory', /separate folders with '\/'/],
+  ['export-path', 'adf/../../outside', /remove '\.\.'/],
+  ['export-path', 'adf/a:b', /Windows refuses/]
 ]
 
 /** Inputs that conflict: each problem names one of `inputs`. */
@@ -470,7 +478,11 @@ const legalCases: [input: string, value: string, check: (settings: Settings) => 
     'password',
     password,
     (s) => expect(s.linkedService.credential).toEqual({ kind: 'password', password })
-  ])
+  ]),
+  ['export-path', './adf//factory/', (s) => expect(s.exportPath).toBe('adf/factory')],
+  ['export-path', '.', (s) => expect(s.exportPath).toBe('.')],
+  ['export-path', 'fábrica/##[x]', (s) => expect(s.exportPath).toBe('fábrica/##[x]')],
+  ['export-path', 'adf/x..y', (s) => expect(s.exportPath).toBe('adf/x..y')]
 ]
 
 describe('legal inputs', () => {

@@ -20,6 +20,17 @@ function recorder(): Logger & { lines: string[] } {
 }
 
 describe('RunReport', () => {
+  it('logs a note as a warning and lists it under Notes; export-files defaults to []', () => {
+    const warnings: string[] = []
+    const report = new RunReport('apply', { ...recorder(), warning: (m) => void warnings.push(m) })
+    report.note('The factory is Git-integrated | commit the files.')
+    expect(warnings).toEqual(['The factory is Git-integrated | commit the files.'])
+    expect(report.summaryMarkdown()).toContain(
+      '### Notes\n\n- ⚠️ The factory is Git-integrated | commit the files.'
+    )
+    expect(report.outputValues()['export-files']).toBe('[]')
+  })
+
   it('sets every output, with changed and changes from the recorded changes', async () => {
     const report = new RunReport('apply', recorder(), clock(0, 1500))
     await report.step('Managed private endpoint', async () => {

@@ -209,6 +209,8 @@ export interface RunOptions {
   jobToken?: string
   /** Runs alongside the action (a DBA approving, say); awaited before the run is returned. */
   meanwhile?: (emulator: RunningEmulator) => Promise<void>
+  /** GITHUB_WORKSPACE to keep for inspection (the caller removes it); default: a temporary one. */
+  workspace?: string
 }
 
 /** Workflow command data as the runner decodes it (%0A → newline, …). */
@@ -284,6 +286,7 @@ export function useEmulator(scenario: Scenario): E2eSession {
           inputs,
           node: options.node,
           jobToken: options.jobToken,
+          workspace: options.workspace,
           env: { ...azure.env, ...options.env },
           killAfterMs: scenarioTimeoutMs - 5_000
         }),

@@ -39,6 +39,8 @@ export interface ActionRun {
   onStdout?: (chunk: string) => void
   /** State saved by an earlier phase, passed as STATE_<name> (what a runner does for `post:`). */
   state?: Record<string, string>
+  /** GITHUB_WORKSPACE (and working directory) to keep after the run; default: the run's temp dir. */
+  workspace?: string
 }
 
 export interface ActionResult {
@@ -96,7 +98,7 @@ export function parseOutputFile(text: string): Record<string, string> {
 }
 
 /** The variables a runner gives every step, pointing at fresh command files in `dir`. */
-function runnerEnvironment(dir: string): Record<string, string> {
+function runnerEnvironment(dir: string, workspace = dir): Record<string, string> {
   return {
     GITHUB_ACTIONS: 'true',
     CI: 'true',
@@ -120,7 +122,7 @@ function runnerEnvironment(dir: string): Record<string, string> {
     GITHUB_EVENT_NAME: 'workflow_dispatch',
     GITHUB_REF: 'refs/heads/main',
     GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
-    GITHUB_WORKSPACE: dir
+    GITHUB_WORKSPACE: workspace
   }
 }
 
@@ -148,17 +150,16 @@ async function declaredDefaults(jobToken = ''): Promise<Record<string, string>> 
 export async function runAction(run: ActionRun): Promise<ActionResult> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'adf-pg-runner-'))
   try {
-    const runnerEnv = runnerEnvironment(dir)
+    const runnerEnv = runnerEnvironment(dir, run.workspace)
     await Promise.all(
       ['GITHUB_OUTPUT', 'GITHUB_STEP_SUMMARY', 'GITHUB_STATE', 'GITHUB_ENV', 'GITHUB_PATH'].map(
         (name) => writeFile(runnerEnv[name], '')
       )
     )
     const inputEnv = Object.fromEntries(
-      Object.entries({ ...(await declaredDefaults(run.jobToken)), ...run.inputs }).map(([name, value]) => [
-        `INPUT_${name.toUpperCase()}`,
-        value
-      ])
+      Object.entries({ ...(await declaredDefaults(run.jobToken)), ...run.inputs }).map(
+        ([name, value]) => [`INPUT_${name.toUpperCase()}`, value]
+      )
     )
     // Only what a runner passes: no inherited INPUT_*, tokens or proxies from this process.
     const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, LANG: 'C.UTF-8' }
@@ -172,7 +173,7 @@ export async function runAction(run: ActionRun): Promise<ActionResult> {
       [...(run.nodeOptions ?? []), run.entry ?? path.join(repositoryRoot, 'dist', 'index.js')],
       {
         env,
-        cwd: dir,
+        cwd: run.workspace ?? dir,
         stdio: ['ignore', 'pipe', 'pipe']
       }
     )

@@ -1,5 +1,6 @@
 // Reads every input, validates it and returns typed Settings before any request is sent.
 // Secrets are masked first, so nothing later (even a validation message) can print them.
+import { posix } from 'node:path'
 import { durationProblem, parseDuration } from './duration.js'
 import { InputError } from './errors.js'
 import { quoted } from './escape.js'
@@ -203,10 +204,36 @@ class InputParser {
     return `${url.origin}${url.pathname}`.replace(/\/+$/, '')
   }
 
+  /** A folder relative to the workspace, '/'-separated and normalized; undefined when not given. */
+  relativePath(name: string): string | undefined {
+    const value = this.optional(name)
+    if (value === undefined) return undefined
+    const problem = characterProblem(value, true) ?? relativePathProblem(value)
+    if (problem) this.refuse(name, value, problem)
+    return problem ? undefined : posix.normalize(value).replace(/\/+$/, '')
+  }
+
   refuseWith(names: string[], reason: string): void {
     const given = names.filter((name) => this.given(name))
     if (given.length) this.problems.push(`${given.map((n) => `'${n}'`).join(', ')}: ${reason}.`)
   }
+}
+
+/** Characters Windows refuses in file names (a runner may be Windows). */
+const nonPortablePathCharacter = /[<>:"|?*]/
+
+/** Why a (printable) value is not a folder inside the workspace, or undefined. */
+function relativePathProblem(value: string): string | undefined {
+  if (value.includes('\\')) return "contains '\\': separate folders with '/'"
+  if (posix.isAbsolute(value) || /^[a-z]:/i.test(value))
+    return 'must be relative to the workspace (GITHUB_WORKSPACE), such as adf or factories/adf'
+  const segments = value.split('/')
+  if (segments.includes('..')) return "must stay inside the workspace: remove '..'"
+  const character = nonPortablePathCharacter.exec(value)?.[0]
+  if (character) return `contains ${quoted(character)}, which Windows refuses in file names`
+  if (segments.some((segment) => Buffer.byteLength(segment) > 255))
+    return 'has a folder name longer than 255 bytes'
+  return undefined
 }
 
 /** Why an (ASCII, printable) value is not a usable https endpoint, or undefined. */
@@ -521,7 +548,8 @@ export function readSettings(reader: InputReader, secrets: SecretMasker): Settin
     },
     pollIntervalMs: parser.duration('poll-interval'),
     timeoutMs: parser.duration('timeout'),
-    githubToken
+    githubToken,
+    exportPath: parser.relativePath('export-path')
   }
   if (parser.problems.length) throw new InputError(parser.problems)
   return settings

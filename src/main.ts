@@ -22,6 +22,7 @@ import { ensureApproval } from './steps/approval.js'
 import { testConnection } from './steps/connection-test.js'
 import type { StepContext } from './steps/context.js'
 import { ensureEndpoint } from './steps/endpoint.js'
+import { exportToGit } from './steps/export.js'
 import { ensureLinkedService, writeTestedLinkedService } from './steps/linked-service.js'
 import { runPreflight } from './steps/preflight.js'
 import { sweepStaleProbes } from './steps/probes.js'
@@ -46,9 +47,18 @@ async function apply(context: StepContext, step: StepRunner): Promise<void> {
   )
   await step('Connection test', () => testConnection(context, linkedService, tested))
   const { staged } = linkedService
-  if (staged)
-    await step('Linked service write', () =>
-      writeTestedLinkedService(context, preflight, { ...linkedService, staged })
+  const linkedServiceProperties = staged
+    ? await step('Linked service write', () =>
+        writeTestedLinkedService(context, preflight, { ...linkedService, staged })
+      )
+    : linkedService.properties
+  if (preflight.git || context.settings.exportPath !== undefined)
+    await step('Git export', () =>
+      exportToGit(
+        context,
+        preflight,
+        linkedServiceProperties && { endpoint, linkedServiceProperties }
+      )
     )
 }
 

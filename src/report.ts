@@ -45,7 +45,8 @@ export const outputNames = [
   'connection-test',
   'connection-test-run-id',
   'changed',
-  'changes'
+  'changes',
+  'export-files'
 ] as const
 
 export type OutputName = (typeof outputNames)[number]
@@ -63,6 +64,8 @@ export interface Ledger {
    * if the step's wait then times out, this failure is what the run reports as its cause.
    */
   obstacle(error: ActionError): void
+  /** Records a warning the user must act on: logged now, listed under the summary's Notes. */
+  note(text: string): void
 }
 
 /** What a step returns: its value for later steps, and one line each for the summary. */
@@ -95,7 +98,11 @@ const summaryByteLimit = 1_000_000
 const cellCharLimit = 2_000
 
 export class RunReport implements Ledger {
-  private readonly outputs = new Map<ObservedOutput, string>([['connection-test', 'skipped']])
+  private readonly outputs = new Map<ObservedOutput, string>([
+    ['connection-test', 'skipped'],
+    ['export-files', '[]']
+  ])
+  private readonly notes: string[] = []
   private readonly changes: Change[] = []
   private readonly steps: StepRecord[] = []
   private failure?: Failure
@@ -114,6 +121,11 @@ export class RunReport implements Ledger {
 
   obstacle(error: ActionError): void {
     this.obstacles.push(error)
+  }
+
+  note(text: string): void {
+    this.notes.push(text)
+    this.log.warning(text)
   }
 
   output(name: ObservedOutput, value: string): void {
@@ -226,6 +238,9 @@ export class RunReport implements Ledger {
           `| ${change.action} | ${cell(change.resource)} | ${cell(change.id)} | ${cell(details)} |`
         )
       }
+    }
+    if (this.notes.length) {
+      lines.push('', '### Notes', '', ...this.notes.map((note) => `- ⚠️ ${note}`))
     }
     if (this.failure) {
       lines.push('', '### What failed', '', quote(this.failure.message))

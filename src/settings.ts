@@ -86,4 +86,6 @@ export interface Settings {
   timeoutMs: number
   /** For the plan comment on a pull request; undefined = no comment. */
   githubToken?: string
+  /** Where apply writes the factory's Git files, relative to GITHUB_WORKSPACE; undefined = nowhere. */
+  exportPath?: string
 }

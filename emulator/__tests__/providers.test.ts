@@ -72,6 +72,21 @@ const scenario: Scenario = {
         }
       },
       identityPostgresRole: 'adf-demo-identity'
+    },
+    {
+      subscriptionId,
+      resourceGroup,
+      name: 'adf-git',
+      location: 'westeurope',
+      integrationRuntimes: [],
+      repoConfiguration: {
+        type: 'FactoryVSTSConfiguration',
+        accountName: 'contoso',
+        projectName: 'data',
+        repositoryName: 'adf',
+        collaborationBranch: 'main',
+        rootFolder: '/'
+      }
     }
   ],
   servers: [
@@ -271,6 +286,18 @@ describe('Microsoft.DataFactory factory, VNet and runtimes', () => {
     expect(factory.identity?.principalId).toMatch(/^[0-9a-f-]{36}$/)
     const missing = await restError(adf.factories.get(resourceGroup, 'nope'))
     expect(missing).toMatchObject({ statusCode: 404, code: 'ResourceNotFound' })
+  })
+
+  it("answers a Git-integrated factory's repoConfiguration as the SDK reads it", async () => {
+    expect((await adf.factories.get(resourceGroup, factoryName)).repoConfiguration).toBeUndefined()
+    expect((await adf.factories.get(resourceGroup, 'adf-git')).repoConfiguration).toEqual({
+      type: 'FactoryVSTSConfiguration',
+      accountName: 'contoso',
+      projectName: 'data',
+      repositoryName: 'adf',
+      collaborationBranch: 'main',
+      rootFolder: '/'
+    })
   })
 
   it('lists the managed VNet and tells managed runtimes from public ones', async () => {

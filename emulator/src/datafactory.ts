@@ -275,7 +275,8 @@ export function createDataFactoryProvider(options: {
       properties: {
         provisioningState: 'Succeeded',
         version: dataFactoryApiVersion,
-        publicNetworkAccess: 'Enabled'
+        publicNetworkAccess: 'Enabled',
+        ...(factory.seed.repoConfiguration && { repoConfiguration: factory.seed.repoConfiguration })
       },
       eTag: factory.etag,
       tags: {}

@@ -93,6 +93,20 @@ export interface FactorySeed {
    * network is still provisioning, as people report Azure doing (microsoft/terraform-provider-fabric#807).
    */
   refuseConcurrentEndpointCreation?: boolean
+  /** The factory's Git integration, as GET factory returns it in `properties.repoConfiguration`. */
+  repoConfiguration?: {
+    type: 'FactoryGitHubConfiguration' | 'FactoryVSTSConfiguration'
+    accountName: string
+    repositoryName: string
+    collaborationBranch: string
+    rootFolder: string
+    /** FactoryVSTSConfiguration only. */
+    projectName?: string
+    /** GitHub Enterprise host, e.g. https://github.mydomain.com (FactoryGitHubConfiguration). */
+    hostName?: string
+    lastCommitId?: string
+    disablePublish?: boolean
+  }
 }
 
 /** A connection on the server that someone else's endpoint made (so matching is tested). */

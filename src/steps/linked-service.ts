@@ -50,7 +50,7 @@ export function fingerprintSalt(annotation: string): string | undefined {
     : undefined
 }
 
-function isFingerprint(annotation: unknown): annotation is string {
+export function isFingerprint(annotation: unknown): annotation is string {
   return typeof annotation === 'string' && annotation.startsWith(fingerprintPrefix)
 }
 
@@ -267,6 +267,8 @@ export interface LinkedServiceResult {
   /** Names for this run's temporary objects. */
   probes: ProbeNames
   staged?: StagedLinkedService
+  /** The properties the linked service now has (unchanged or written); undefined in plan or when staged. */
+  properties?: Json
 }
 
 interface ObservedLinkedService {
@@ -358,14 +360,14 @@ function fieldList(decision: LinkedServiceDecision): string {
 /**
  * Writes the linked service, conditional on the etag read (If-Match), so a change someone made
  * meanwhile is never overwritten unseen: on HTTP 412 it reads and decides again (bounded).
- * A create is unconditional: the SDK's createOrUpdate has no If-None-Match. Returns the decision
- * acted on (`same` when the re-read found nothing left to do).
+ * A create is unconditional: the SDK's createOrUpdate has no If-None-Match. Returns what was
+ * decided last and acted on (decision `same` when the re-read found nothing left to do).
  */
 async function writeLinkedService(
   context: StepContext,
   preflight: PreflightFacts,
   first: Decided
-): Promise<LinkedServiceDecision> {
+): Promise<Decided> {
   const { settings, clients, ledger } = context
   const { resourceGroup, name: factory } = settings.factory
   const name = settings.linkedService.name
@@ -373,7 +375,7 @@ async function writeLinkedService(
   let decided = first
   for (let attempt = 1; ; attempt++) {
     const { decision, desired, observed } = decided
-    if (decision.kind === 'same') return decision
+    if (decision.kind === 'same') return decided
     try {
       const written = await describeFailure(
         'write the linked service',
@@ -395,7 +397,7 @@ async function writeLinkedService(
         ...details(decision)
       })
       ledger.output('linked-service-id', written.id ?? id)
-      return decision
+      return decided
     } catch (error) {
       if (!retryWrite(error, attempt)) throw error
       context.log.info(
@@ -435,7 +437,7 @@ export async function ensureLinkedService(
   const path = writePath(decision, { ...conditions, mode: ledger.mode })
   if (path === 'none' || decision.kind === 'same') {
     ledger.output('linked-service-id', decided.observed?.id ?? id)
-    return { value: result, found, done: 'nothing to change' }
+    return { value: { ...result, properties: decided.desired }, found, done: 'nothing to change' }
   }
   if (path === 'plan') {
     ledger.change({
@@ -447,10 +449,10 @@ export async function ensureLinkedService(
     return { value: result, found, done: `would ${planned[decision.kind]}${fieldList(decision)}` }
   }
   if (path === 'direct') {
-    const acted = await writeLinkedService(context, preflight, decided)
+    const { decision: acted, desired } = await writeLinkedService(context, preflight, decided)
     const why = untestedReason({ ...conditions, mode: ledger.mode })
     return {
-      value: result,
+      value: { ...result, properties: desired },
       found,
       done:
         acted.kind === 'same'
@@ -488,16 +490,23 @@ export async function ensureLinkedService(
   }
 }
 
-/** After the connection test passed through the staged copy: writes the real linked service. */
+/**
+ * After the connection test passed through the staged copy: writes the real linked service.
+ * Returns the properties it now has.
+ */
 export async function writeTestedLinkedService(
   context: StepContext,
   preflight: PreflightFacts,
   linkedService: LinkedServiceResult & { staged: StagedLinkedService }
-): Promise<StepOutcome<void>> {
-  const acted = await writeLinkedService(context, preflight, linkedService.staged.decided)
+): Promise<StepOutcome<Json>> {
+  const { decision: acted, desired } = await writeLinkedService(
+    context,
+    preflight,
+    linkedService.staged.decided
+  )
   const found = `the connection test passed through '${linkedService.testThrough}'`
   return {
-    value: undefined,
+    value: desired,
     found,
     done:
       acted.kind === 'same'

@@ -8,9 +8,10 @@ import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
 import type { Settings } from '../settings.js'
 import { requestOptions, type Finding, type StepContext } from './context.js'
+import { gitIntegrationOf, type GitIntegration } from './export.js'
 
 export interface PreflightObservation {
-  factory?: Pick<Factory, 'id' | 'identity'>
+  factory?: Pick<Factory, 'id' | 'identity' | 'repoConfiguration'>
   managedVirtualNetworks: string[]
   integrationRuntime?: IntegrationRuntimeResource
   server?: Pick<Server, 'id' | 'state' | 'fullyQualifiedDomainName' | 'network'>
@@ -21,6 +22,8 @@ export interface PreflightObservation {
 export interface PreflightFacts {
   serverFqdn: string
   serverId: string
+  /** The factory's Git repository; undefined in live mode. */
+  git?: GitIntegration
 }
 
 /** Where the Key Vault secret lives, when the chosen credential uses one. */
@@ -193,7 +196,11 @@ export async function runPreflight(context: StepContext): Promise<StepOutcome<Pr
   const fqdn = observed.server?.fullyQualifiedDomainName ?? ''
   context.ledger.output('server-fqdn', fqdn)
   return {
-    value: { serverFqdn: fqdn, serverId: observed.server?.id ?? context.settings.server.id },
+    value: {
+      serverFqdn: fqdn,
+      serverId: observed.server?.id ?? context.settings.server.id,
+      git: gitIntegrationOf(observed.factory?.repoConfiguration)
+    },
     found: `factory ${context.settings.factory.name} with managed VNet ${context.settings.managedVirtualNetwork} and runtime ${context.settings.integrationRuntime}; server ${fqdn} Ready`,
     done: 'checked, nothing to change'
   }
