@@ -26,7 +26,11 @@ function actionsNamedIn(dir: string): string[] {
   for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
     if (!entry.isFile() || !entry.name.endsWith('.ts')) continue
     const text = readFileSync(path.join(entry.parentPath, entry.name), 'utf8')
-    for (const match of text.matchAll(/'(Microsoft\.[A-Za-z]+\/[^'$]+)'/g)) named.push(match[1])
+    // An action ends in its operation; a bare resource type (a Git file's `type`) is no action.
+    for (const match of text.matchAll(
+      /'(Microsoft\.[A-Za-z]+\/[^'$]+\/(?:read|write|delete|action))'/g
+    ))
+      named.push(match[1])
   }
   return [...new Set(named)]
 }
