@@ -32,7 +32,8 @@ type StepRunner = <T>(name: string, work: () => Promise<StepOutcome<T>>) => Prom
 
 async function apply(context: StepContext, step: StepRunner): Promise<void> {
   const preflight = await step('Preflight', () => runPreflight(context))
-  if (context.ledger.mode === 'apply')
+  // Leftovers are the connection test's objects: a run that makes none leaves the sweep to one that does.
+  if (context.ledger.mode === 'apply' && context.settings.connectionTest.enabled)
     await step('Leftover probes', () => sweepStaleProbes(context))
   const endpoint = await step('Managed private endpoint', () => ensureEndpoint(context, preflight))
   const approval = await step('Approval', () => ensureApproval(context, endpoint))

@@ -6,7 +6,7 @@ import type { RunContext } from '../io.js'
 import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
 import type { ApprovalMode, Settings } from '../settings.js'
-import { WaitTimeoutError } from '../waiting.js'
+import { nextPauseMs, WaitTimeoutError } from '../waiting.js'
 import {
   describeConnection,
   isRefusedStatus,
@@ -144,10 +144,14 @@ async function awaitConnection(
   const seen = new Map<string, ConnectionView>()
   try {
     return await context.waiter.until(
-      approvalWait(
-        context,
-        `server '${settings.server.name}' to list the connection of endpoint '${endpoint.name}' (private endpoint '${wanted}')`
-      ),
+      {
+        ...approvalWait(
+          context,
+          `server '${settings.server.name}' to list the connection of endpoint '${endpoint.name}' (private endpoint '${wanted}')`
+        ),
+        // Called right after a list that did not show it.
+        justLooked: true
+      },
       async () => {
         const connections = await listConnections(context)
         for (const line of connectionChanges(seen, connections)) {
@@ -199,10 +203,20 @@ async function awaitServerApproval(
   )
 }
 
-/** Waits until the factory's view of the endpoint says Approved (can take minutes). */
-async function awaitFactoryApproval(context: StepContext, endpointName: string): Promise<string> {
+/**
+ * Waits until the factory's view of the endpoint says Approved (can take minutes). `justApproved`:
+ * this run's approval has only now finished, so Data Factory cannot know yet; the first look waits.
+ */
+async function awaitFactoryApproval(
+  context: StepContext,
+  endpointName: string,
+  justApproved: boolean
+): Promise<string> {
   return context.waiter.until(
-    approvalWait(context, `Data Factory to see endpoint '${endpointName}' as Approved`),
+    {
+      ...approvalWait(context, `Data Factory to see endpoint '${endpointName}' as Approved`),
+      justLooked: justApproved
+    },
     async () => {
       const endpoint = await findEndpoint(context, endpointName)
       const status = endpoint?.connectionStatus ?? ''
@@ -241,7 +255,8 @@ async function approve(context: StepContext, connection: ConnectionView): Promis
           description: approvalDescription(context.run)
         }
       },
-      { ...requestOptions(context), updateIntervalInMs: settings.pollIntervalMs }
+      // The SDK's poller waits as the operation's Retry-After says; without one, at our pace.
+      { ...requestOptions(context), updateIntervalInMs: nextPauseMs(settings.pollIntervalMs, 0) }
     )
     await poller.pollUntilDone(requestOptions(context))
     return 'approved'
@@ -306,6 +321,19 @@ async function approveConverging(
   )
 }
 
+/**
+ * The endpoint's connection: from the list the earlier steps read (a reused endpoint), else from
+ * a new list (an endpoint made after that read).
+ */
+async function firstLook(
+  context: StepContext,
+  endpoint: EndpointResult
+): Promise<ConnectionView | undefined> {
+  return endpoint.connections
+    ? pickConnection(context, endpoint.connections, endpoint.name, endpoint.isNew)
+    : observeMatch(context, endpoint.name, endpoint.isNew)
+}
+
 const plannedWork: Record<ApprovalDecision['kind'], string> = {
   approved: 'nothing to change',
   approve: 'would approve',
@@ -321,9 +349,7 @@ async function planApproval(
   endpoint: EndpointResult
 ): Promise<StepOutcome<{ approved: boolean }>> {
   const { settings, ledger } = context
-  const connection = endpoint.exists
-    ? await observeMatch(context, endpoint.name, endpoint.isNew)
-    : undefined
+  const connection = endpoint.exists ? await firstLook(context, endpoint) : undefined
   const decision = decideApproval(connection, settings.approval.mode)
   if (decision.kind === 'refused') {
     throw refused(context, decision.status, decision.description, connection?.id ?? '')
@@ -358,7 +384,7 @@ export async function ensureApproval(
   const { settings, ledger } = context
   if (ledger.mode === 'plan') return planApproval(context, endpoint)
   const mode = settings.approval.mode
-  const listed = await observeMatch(context, endpoint.name, endpoint.isNew)
+  const listed = await firstLook(context, endpoint)
   if (mode === 'none') {
     if (listed) ledger.output('private-endpoint-connection-id', listed.id)
     return {
@@ -367,10 +393,12 @@ export async function ensureApproval(
       done: 'left as is (approval: none)'
     }
   }
+  // No connection in the list just read: the wait's first look comes after a pause.
   const connection = listed ?? (await awaitConnection(context, endpoint))
   ledger.output('private-endpoint-connection-id', connection.id)
   const decision = decideApproval(connection, mode)
   let done: string
+  let justApproved = false
   if (decision.kind === 'refused') {
     throw refused(context, decision.status, decision.description, connection.id)
   } else if (decision.kind === 'approved') {
@@ -378,6 +406,7 @@ export async function ensureApproval(
   } else if (mode === 'auto') {
     const outcome = await approveConverging(context, endpoint, connection)
     if (outcome === 'by-us') {
+      justApproved = true
       ledger.change({
         action: 'approved',
         resource: 'private-endpoint-connection',
@@ -396,7 +425,7 @@ export async function ensureApproval(
   // A re-run of a finished setup needs no second look at the factory.
   const factoryView = sameText(endpoint.connectionStatus, 'Approved')
     ? endpoint.connectionStatus
-    : await awaitFactoryApproval(context, endpoint.name)
+    : await awaitFactoryApproval(context, endpoint.name, justApproved)
   ledger.output('connection-state', factoryView)
   return {
     value: { approved: true },

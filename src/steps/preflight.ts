@@ -7,13 +7,17 @@ import { ActionError, describeFailure, unlessNotFound } from '../errors.js'
 import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
 import type { Settings } from '../settings.js'
+import { toConnectionView, type ConnectionView } from './connections.js'
 import { requestOptions, type Finding, type StepContext } from './context.js'
 
 export interface PreflightObservation {
   factory?: Pick<Factory, 'id' | 'identity'>
   managedVirtualNetworks: string[]
   integrationRuntime?: IntegrationRuntimeResource
-  server?: Pick<Server, 'id' | 'state' | 'fullyQualifiedDomainName' | 'network'>
+  server?: Pick<
+    Server,
+    'id' | 'state' | 'fullyQualifiedDomainName' | 'network' | 'privateEndpointConnections'
+  >
   /** The Key Vault linked service, when the credential needs one (`type` undefined = missing). */
   keyVaultStore?: { name: string; type?: string }
 }
@@ -21,6 +25,8 @@ export interface PreflightObservation {
 export interface PreflightFacts {
   serverFqdn: string
   serverId: string
+  /** The server's private endpoint connections as its GET listed them (the endpoint step's first look). */
+  connections: ConnectionView[]
 }
 
 /** Where the Key Vault secret lives, when the chosen credential uses one. */
@@ -52,10 +58,7 @@ export function checkPreflight(observed: PreflightObservation, settings: Setting
     })
   }
   const runtime = observed.integrationRuntime
-  const runtimeVnet =
-    runtime?.properties.type === 'Managed'
-      ? runtime.properties.managedVirtualNetwork?.referenceName
-      : undefined
+  const runtimeVnet = runtimeVnetOf(runtime)
   if (!runtime) {
     findings.push({
       message: `Integration runtime '${settings.integrationRuntime}' was not found in data factory '${factory.name}'.`,
@@ -113,29 +116,53 @@ export function checkPreflight(observed: PreflightObservation, settings: Setting
   return findings
 }
 
+/**
+ * Whether the factory itself must be read: only a system-assigned identity credential needs its
+ * `identity`; otherwise a found integration runtime proves the factory exists.
+ */
+export function factoryReadNeeded(settings: Settings): boolean {
+  return settings.linkedService.credential.kind === 'system-assigned-identity'
+}
+
+/** The managed VNet the runtime names, when it is a Managed runtime that names one. */
+function runtimeVnetOf(runtime: IntegrationRuntimeResource | undefined): string | undefined {
+  return runtime?.properties.type === 'Managed'
+    ? runtime.properties.managedVirtualNetwork?.referenceName
+    : undefined
+}
+
+/**
+ * Whether the runtime already proves the managed VNet exists (Data Factory refuses a runtime that
+ * names a missing one), so the VNet list is only read to explain a problem.
+ */
+export function runtimeProvesVnet(
+  runtime: IntegrationRuntimeResource | undefined,
+  settings: Settings
+): boolean {
+  return sameText(runtimeVnetOf(runtime), settings.managedVirtualNetwork)
+}
+
+/**
+ * Reads what the checks need, at once: the runtime, the server (whose GET also lists its private
+ * endpoint connections, so the endpoint step needs no list call), the Key Vault linked service
+ * when used, and the factory when its identity matters. The factory and its managed VNets are
+ * read afterwards only to explain a runtime that is missing or outside the VNet.
+ */
 async function observe(context: StepContext): Promise<PreflightObservation> {
   const { settings, clients } = context
   const { resourceGroup, name } = settings.factory
   const options = requestOptions(context)
   const factoryId = `/subscriptions/${settings.factory.subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.DataFactory/factories/${name}`
-  const factory = await describeFailure(
-    'read the data factory',
-    factoryId,
-    'Microsoft.DataFactory/factories/read',
-    () => unlessNotFound(() => clients.dataFactory.factories.get(resourceGroup, name, options))
-  )
-  if (!factory) return { managedVirtualNetworks: [] }
-  const store = keyVaultStoreOf(settings)
-  const [vnets, integrationRuntime, server, keyVaultStore] = await Promise.all([
+  const readFactory = () =>
     describeFailure(
-      'list the managed virtual networks',
+      'read the data factory',
       factoryId,
-      'Microsoft.DataFactory/factories/managedVirtualNetworks/read',
-      () =>
-        listAll(
-          clients.dataFactory.managedVirtualNetworks.listByFactory(resourceGroup, name, options)
-        )
-    ),
+      'Microsoft.DataFactory/factories/read',
+      () => unlessNotFound(() => clients.dataFactory.factories.get(resourceGroup, name, options))
+    )
+  const store = keyVaultStoreOf(settings)
+  const [factory, integrationRuntime, server, keyVaultStore] = await Promise.all([
+    factoryReadNeeded(settings) ? readFactory() : undefined,
     describeFailure(
       'read the integration runtime',
       `${factoryId}/integrationruntimes/${settings.integrationRuntime}`,
@@ -171,13 +198,36 @@ async function observe(context: StepContext): Promise<PreflightObservation> {
             )
         )
   ])
+  const keyVault =
+    store === undefined ? undefined : { name: store, type: keyVaultStore?.properties.type }
+  if (runtimeProvesVnet(integrationRuntime, settings)) {
+    return {
+      // The runtime was found in the factory, so the factory exists; its identity was read if needed.
+      factory: factory ?? { id: factoryId },
+      managedVirtualNetworks: [settings.managedVirtualNetwork],
+      integrationRuntime,
+      server,
+      keyVaultStore: keyVault
+    }
+  }
+  // Something is wrong: read the factory and its managed VNets to say exactly what.
+  const found = factory ?? (await readFactory())
+  if (!found) return { managedVirtualNetworks: [] }
+  const vnets = await describeFailure(
+    'list the managed virtual networks',
+    factoryId,
+    'Microsoft.DataFactory/factories/managedVirtualNetworks/read',
+    () =>
+      listAll(
+        clients.dataFactory.managedVirtualNetworks.listByFactory(resourceGroup, name, options)
+      )
+  )
   return {
-    factory,
+    factory: found,
     managedVirtualNetworks: vnets.map((vnet) => vnet.name ?? ''),
     integrationRuntime,
     server,
-    keyVaultStore:
-      store === undefined ? undefined : { name: store, type: keyVaultStore?.properties.type }
+    keyVaultStore: keyVault
   }
 }
 
@@ -193,7 +243,11 @@ export async function runPreflight(context: StepContext): Promise<StepOutcome<Pr
   const fqdn = observed.server?.fullyQualifiedDomainName ?? ''
   context.ledger.output('server-fqdn', fqdn)
   return {
-    value: { serverFqdn: fqdn, serverId: observed.server?.id ?? context.settings.server.id },
+    value: {
+      serverFqdn: fqdn,
+      serverId: observed.server?.id ?? context.settings.server.id,
+      connections: (observed.server?.privateEndpointConnections ?? []).map(toConnectionView)
+    },
     found: `factory ${context.settings.factory.name} with managed VNet ${context.settings.managedVirtualNetwork} and runtime ${context.settings.integrationRuntime}; server ${fqdn} Ready`,
     done: 'checked, nothing to change'
   }
