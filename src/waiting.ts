@@ -3,7 +3,23 @@ import { formatDuration } from './duration.js'
 import { ActionError, CancelledError } from './errors.js'
 import type { Logger } from './io.js'
 
-export type Poll<T> = { done: true; value: T } | { done: false; status: string }
+/**
+ * One look's outcome. `retryAfterMs`: Azure's own hint (a Retry-After header) of when to look
+ * next; it replaces the schedule's pause for that one look.
+ */
+export type Poll<T> =
+  { done: true; value: T } | { done: false; status: string; retryAfterMs?: number }
+
+/**
+ * A Retry-After header's wait in ms (delay-seconds or an HTTP date), or undefined when absent,
+ * unreadable or zero (then the schedule's pace applies). Source: RFC 9110 §10.2.3.
+ */
+export function retryAfterMs(header: string | undefined, now = Date.now()): number | undefined {
+  if (!header) return undefined
+  const seconds = /^\d+$/.test(header.trim()) ? Number(header.trim()) * 1000 : undefined
+  const ms = seconds ?? Date.parse(header) - now
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined
+}
 
 export interface Clock {
   now(): number
@@ -42,6 +58,8 @@ export interface WaitRequest {
    * the connection): the first look waits one pause instead of asking again at once.
    */
   justLooked?: boolean
+  /** With `justLooked`: that answer's Retry-After (ms), the first pause instead of the schedule's. */
+  retryAfterMs?: number
 }
 
 export class WaitTimeoutError extends ActionError {
@@ -119,7 +137,9 @@ export class Waiter {
     for (let poll = 1; poll <= maxPollsPerWait; poll++) {
       this.checkCancelled(during)
       const result: Poll<T> =
-        poll === 1 && request.justLooked ? { done: false, status: '' } : await probe()
+        poll === 1 && request.justLooked
+          ? { done: false, status: '', retryAfterMs: request.retryAfterMs }
+          : await probe()
       if (result.done) {
         if (lastStatus) log.info(`Done waiting for ${request.what} after ${elapsed()}.`)
         return result.value
@@ -135,10 +155,8 @@ export class Waiter {
       }
       const now = this.clock.now()
       if (deadline - now <= 0) break
-      const nextPollAt = Math.min(
-        now + nextPauseMs(this.options.pollIntervalMs, now - started),
-        deadline
-      )
+      const pause = result.retryAfterMs ?? nextPauseMs(this.options.pollIntervalMs, now - started)
+      const nextPollAt = Math.min(now + pause, deadline)
       // Bounded: one heartbeat per 30 s of a pause that is at most poll-interval long.
       while (spokeAt + heartbeatMs < nextPollAt) {
         spokeAt += heartbeatMs

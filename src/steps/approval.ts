@@ -6,7 +6,7 @@ import type { RunContext } from '../io.js'
 import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
 import type { ApprovalMode, Settings } from '../settings.js'
-import { nextPauseMs, WaitTimeoutError } from '../waiting.js'
+import { retryAfterMs, WaitTimeoutError } from '../waiting.js'
 import {
   describeConnection,
   isRefusedStatus,
@@ -244,6 +244,8 @@ type ApproveResult = 'approved' | 'conflict' | 'forbidden'
  */
 async function approve(context: StepContext, connection: ConnectionView): Promise<ApproveResult> {
   const { settings, clients } = context
+  // Azure's Retry-After on the latest answer (the 202, then each status poll).
+  let hintMs: number | undefined
   try {
     const poller = await clients.postgres.privateEndpointConnections.beginUpdate(
       settings.server.resourceGroup,
@@ -255,10 +257,32 @@ async function approve(context: StepContext, connection: ConnectionView): Promis
           description: approvalDescription(context.run)
         }
       },
-      // The SDK's poller waits as the operation's Retry-After says; without one, at our pace.
-      { ...requestOptions(context), updateIntervalInMs: nextPauseMs(settings.pollIntervalMs, 0) }
+      {
+        ...requestOptions(context),
+        onResponse: (raw) => {
+          hintMs = retryAfterMs(raw.headers.get('retry-after'))
+        }
+      }
     )
-    await poller.pollUntilDone(requestOptions(context))
+    // Our waiter drives the SDK's poller: the SDK's pollUntilDone would look at once after the 202.
+    await context.waiter.until(
+      {
+        ...approvalWait(
+          context,
+          `the approval operation on connection '${connection.name}' of server '${settings.server.name}'`,
+          connection.name
+        ),
+        justLooked: true,
+        retryAfterMs: hintMs
+      },
+      async () => {
+        hintMs = undefined
+        await poller.poll(requestOptions(context))
+        return poller.isDone()
+          ? { done: true, value: undefined }
+          : { done: false, status: 'InProgress', retryAfterMs: hintMs }
+      }
+    )
     return 'approved'
   } catch (error) {
     const status = statusCodeOf(error)

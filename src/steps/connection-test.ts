@@ -208,7 +208,9 @@ async function awaitRun(
         what: `the connection test run ${runId} to finish`,
         timeoutMs: context.settings.connectionTest.timeoutMs,
         timeoutInput: 'test-timeout',
-        hint: 'A managed-VNet runtime can take minutes to start cold; raise test-timeout, or check the run in Data Factory Studio (Monitor).'
+        hint: 'A managed-VNet runtime can take minutes to start cold; raise test-timeout, or check the run in Data Factory Studio (Monitor).',
+        // createRun answered a moment ago: the run is queued, so the first look waits a pause.
+        justLooked: true
       },
       async () => {
         const run = await describeFailure(
