@@ -118,6 +118,12 @@ describe('request budget per path', () => {
         'DELETE staged linked service': 1,
         'PUT linked service': 1
       })
+      // The run starts only after Data Factory was seen to show Approved (its last endpoint list).
+      const lines = run.requests.map((entry) => `${entry.method} ${entry.path}`)
+      const lastEndpointList = lines.findLastIndex((line) =>
+        /^GET .*\/managedPrivateEndpoints$/.test(line)
+      )
+      expect(lastEndpointList).toBeLessThan(lines.findIndex((line) => line.endsWith('/createRun')))
     },
     scenarioTimeoutMs
   )

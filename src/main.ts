@@ -18,11 +18,15 @@ import type { Settings } from './settings.js'
 import type { TokenCredential } from '@azure/identity'
 import { planCommentMarker, publishPlanComment } from './plan-comment.js'
 import { RunReport, type StepOutcome } from './report.js'
-import { ensureApproval } from './steps/approval.js'
+import { ensureApproval, factoryNoticed } from './steps/approval.js'
 import { testConnection } from './steps/connection-test.js'
 import type { StepContext } from './steps/context.js'
 import { ensureEndpoint } from './steps/endpoint.js'
-import { ensureLinkedService, writeTestedLinkedService } from './steps/linked-service.js'
+import {
+  ensureLinkedService,
+  untestedReason,
+  writeTestedLinkedService
+} from './steps/linked-service.js'
 import { runPreflight } from './steps/preflight.js'
 import { sweepStaleProbes } from './steps/probes.js'
 import { teardown } from './steps/teardown.js'
@@ -36,6 +40,7 @@ async function apply(context: StepContext, step: StepRunner): Promise<void> {
   if (context.ledger.mode === 'apply' && context.settings.connectionTest.enabled)
     await step('Leftover probes', () => sweepStaleProbes(context))
   const endpoint = await step('Managed private endpoint', () => ensureEndpoint(context, preflight))
+  // Data Factory notices the approval meanwhile (approval.factorySees): only the test's run waits.
   const approval = await step('Approval', () => ensureApproval(context, endpoint))
   const tested = {
     testEnabled: context.settings.connectionTest.enabled,
@@ -45,12 +50,17 @@ async function apply(context: StepContext, step: StepRunner): Promise<void> {
   const linkedService = await step('Linked service', () =>
     ensureLinkedService(context, preflight, tested)
   )
-  await step('Connection test', () => testConnection(context, linkedService, tested))
+  await step('Connection test', () =>
+    testConnection(context, linkedService, { ...tested, factorySees: approval.factorySees })
+  )
   const { staged } = linkedService
   if (staged)
     await step('Linked service write', () =>
       writeTestedLinkedService(context, preflight, { ...linkedService, staged })
     )
+  const { factorySees } = approval
+  if (factorySees && untestedReason({ ...tested, mode: context.ledger.mode }))
+    await step('Data Factory approval', () => factoryNoticed(factorySees))
 }
 
 async function destroy(context: StepContext, step: StepRunner): Promise<void> {
@@ -153,6 +163,8 @@ export async function run(io: ActionIO = createActionIO()): Promise<void> {
     report.fail(error)
   } finally {
     stopListening()
+    // Stops a wait still running in the background (Data Factory noticing an approval) after a failure.
+    controller.abort()
     await report.publish(io.outputs, io.summary, io.secrets).catch((error: unknown) => {
       io.log.warning(`Could not write the outputs or the job summary: ${String(error)}`)
     })

@@ -395,6 +395,27 @@ async function planApproval(
   }
 }
 
+export interface ApprovalResult {
+  approved: boolean
+  /**
+   * Settles once Data Factory's view of the endpoint says Approved. Already started, so the later
+   * steps' writes overlap Data Factory's minutes of noticing; only the connection test's run (or,
+   * without a test, the end of the run) awaits it. Rejects as the wait does (refused, timed out).
+   * Undefined when there is nothing to notice (plan, approval: none, Data Factory shows Approved).
+   */
+  factorySees?: Promise<void>
+}
+
+/** Without a connection test: the step that waits for Data Factory to see the approval. */
+export async function factoryNoticed(factorySees: Promise<void>): Promise<StepOutcome<void>> {
+  await factorySees
+  return {
+    value: undefined,
+    found: 'the connection approved on the server',
+    done: 'Data Factory sees it Approved'
+  }
+}
+
 const approvedBy: Record<ApprovalOutcome, string> = {
   'by-us': 'approved',
   'by-another': 'approved by a run at the same time',
@@ -404,7 +425,7 @@ const approvedBy: Record<ApprovalOutcome, string> = {
 export async function ensureApproval(
   context: StepContext,
   endpoint: EndpointResult
-): Promise<StepOutcome<{ approved: boolean }>> {
+): Promise<StepOutcome<ApprovalResult>> {
   const { settings, ledger } = context
   if (ledger.mode === 'plan') return planApproval(context, endpoint)
   const mode = settings.approval.mode
@@ -446,14 +467,24 @@ export async function ensureApproval(
     await awaitServerApproval(context, endpoint, connection.name)
     done = 'approved by someone else'
   }
+  const found = `connection ${connection.name}: ${connection.status}`
   // A re-run of a finished setup needs no second look at the factory.
-  const factoryView = sameText(endpoint.connectionStatus, 'Approved')
-    ? endpoint.connectionStatus
-    : await awaitFactoryApproval(context, endpoint.name, justApproved)
-  ledger.output('connection-state', factoryView)
+  if (sameText(endpoint.connectionStatus, 'Approved')) {
+    ledger.output('connection-state', endpoint.connectionStatus)
+    return {
+      value: { approved: true },
+      found,
+      done: `${done}; Data Factory sees it Approved`
+    }
+  }
+  const factorySees = awaitFactoryApproval(context, endpoint.name, justApproved).then((view) => {
+    ledger.output('connection-state', view)
+  })
+  // Marks it handled until its awaiter comes; a run that fails first stops it (see main's abort).
+  factorySees.catch(() => undefined)
   return {
-    value: { approved: true },
-    found: `connection ${connection.name}: ${connection.status}`,
-    done: `${done}; Data Factory sees it ${factoryView}`
+    value: { approved: true, factorySees },
+    found,
+    done: `${done}; Data Factory is noticing it (the connection test's run waits for that)`
   }
 }

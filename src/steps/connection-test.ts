@@ -63,6 +63,11 @@ export function connectionTestHint(message: string, factory?: string): string {
 export interface ConnectionTestOptions {
   /** False when approval is `none` and the endpoint is not approved: the test could only fail. */
   endpointApproved: boolean
+  /**
+   * Settles once Data Factory sees the endpoint Approved (see ApprovalResult): the dataset and
+   * pipeline are written meanwhile, and only the run waits for it.
+   */
+  factorySees?: Promise<void>
 }
 
 export async function testConnection(
@@ -129,6 +134,10 @@ export async function testConnection(
           requestOptions(context)
         )
     )
+    // Only the run needs Data Factory to see the approval; its failure is the approval's, not the test's.
+    await options.factorySees?.catch((error: unknown) => {
+      throw new ApprovalNotSeen(error)
+    })
     const { runId } = await describeFailure(
       'start the connection test',
       names.pipeline,
@@ -170,6 +179,7 @@ export async function testConnection(
       hint: connectionTestHint(message, factory)
     })
   } catch (error) {
+    if (error instanceof ApprovalNotSeen) throw error.cause
     ledger.output('connection-test', 'failed')
     throw staged ? keptUnchanged(error, linkedService.name, staged.existed) : error
   } finally {
@@ -178,6 +188,13 @@ export async function testConnection(
       pipelines: [names.pipeline],
       linkedServices: staged ? [linkedService.testThrough] : []
     })
+  }
+}
+
+/** Data Factory's view of the approval failed (refused, timed out) before the run could start. */
+class ApprovalNotSeen extends Error {
+  constructor(readonly cause: unknown) {
+    super('Data Factory did not see the approval')
   }
 }
 
