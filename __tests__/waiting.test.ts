@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { CancelledError } from '../src/errors.js'
 import {
   nextPauseMs,
+  quickPaceCapMs,
   quickPhaseMs,
   retryAfterMs,
   Waiter,
@@ -56,13 +57,13 @@ describe('Waiter', () => {
   it('polls at half poll-interval for the first minute, then at poll-interval', async () => {
     const clock = fakeClock()
     await expect(
-      waiter(clock, { pollIntervalMs: 20_000 }).until(
+      waiter(clock, { pollIntervalMs: 8_000 }).until(
         { ...request, timeoutMs: 600_000 },
-        doneAfter(9)
+        doneAfter(18)
       )
     ).resolves.toBe('ready')
-    // Looks at 0, 10, 20 … 60 s, then 80 and 100 s.
-    expect(clock.pauses).toEqual([10_000, 10_000, 10_000, 10_000, 10_000, 10_000, 20_000, 20_000])
+    // Looks at 0, 4, 8 … 60 s, then 68 and 76 s.
+    expect(clock.pauses).toEqual([...Array<number>(15).fill(4_000), 8_000, 8_000])
   })
 
   it('notices a change P/4 late on average and never later than P/2 during the first minute', async () => {
@@ -81,10 +82,13 @@ describe('Waiter', () => {
     expect(Math.max(...delays)).toBeLessThanOrEqual(pollIntervalMs / 2)
   })
 
-  it('the schedule: P/2 while the wait is younger than a minute, P after', () => {
-    expect(nextPauseMs(10_000, 0)).toBe(5_000)
+  it('the schedule: P/2 (at most 5 s) while the wait is younger than a minute, P after', () => {
+    expect(nextPauseMs(2_000, 0)).toBe(1_000)
     expect(nextPauseMs(10_000, quickPhaseMs - 1)).toBe(5_000)
     expect(nextPauseMs(10_000, quickPhaseMs)).toBe(10_000)
+    // A long poll-interval still sees a quick change within seconds, then costs one look per P.
+    expect(nextPauseMs(120_000, 0)).toBe(quickPaceCapMs)
+    expect(nextPauseMs(120_000, quickPhaseMs)).toBe(120_000)
   })
 
   it("skips the first look when the caller just looked, pausing Azure's Retry-After if given", async () => {
@@ -182,7 +186,7 @@ describe('Waiter', () => {
     const clock = fakeClock()
     const lines: string[] = []
     const log = { ...quiet, info: (line: string) => void lines.push(`${clock.now()} ${line}`) }
-    const statuses: Record<number, string> = { 0: 'Provisioning', 60_000: 'Pending' }
+    const statuses: Record<number, string> = { 0: 'Provisioning', 5_000: 'Pending' }
     const waiterWithLog = new Waiter({
       pollIntervalMs: 120_000,
       stepDeadline: Number.MAX_SAFE_INTEGER,
@@ -196,17 +200,17 @@ describe('Waiter', () => {
         : { done: false, status: statuses[clock.now()] ?? 'Pending' }
     )
     expect(value).toBe('ready')
-    // Looks at 0 and 60 s (P/2 in the first minute), then 180 s (P); 30 s of silence brings a heartbeat.
+    // Looks every 5 s up to 60 s, then at 180 s (P); 30 s of silence brings a heartbeat.
     expect(lines).toEqual([
       '0 Waiting for the thing: Provisioning',
-      "30000 Still waiting for the thing: Provisioning (30s elapsed, limit 'approval-timeout' (5m))",
-      '60000 Waiting for the thing: Provisioning → Pending (after 1m)',
-      "90000 Still waiting for the thing: Pending (1m 30s elapsed, limit 'approval-timeout' (5m))",
-      "120000 Still waiting for the thing: Pending (2m elapsed, limit 'approval-timeout' (5m))",
-      "150000 Still waiting for the thing: Pending (2m 30s elapsed, limit 'approval-timeout' (5m))",
+      '5000 Waiting for the thing: Provisioning → Pending (after 5s)',
+      "35000 Still waiting for the thing: Pending (35s elapsed, limit 'approval-timeout' (5m))",
+      "65000 Still waiting for the thing: Pending (1m 5s elapsed, limit 'approval-timeout' (5m))",
+      "95000 Still waiting for the thing: Pending (1m 35s elapsed, limit 'approval-timeout' (5m))",
+      "125000 Still waiting for the thing: Pending (2m 5s elapsed, limit 'approval-timeout' (5m))",
+      "155000 Still waiting for the thing: Pending (2m 35s elapsed, limit 'approval-timeout' (5m))",
       '180000 Done waiting for the thing after 3m.'
     ])
-    expect(clock.pauses).toEqual([30_000, 30_000, 30_000, 30_000, 30_000, 30_000])
   })
 
   it('says nothing extra when the wait ends at its first look', async () => {

@@ -70,21 +70,25 @@ export class WaitTimeoutError extends ActionError {
 }
 
 /**
- * How long a wait polls at half `poll-interval`: Azure's short changes (an approval operation,
- * a connection appearing, a queued run: seconds to tens of seconds) end within it, so they are
- * noticed P/4 late on average; minute-long waits then cost one look per interval.
+ * How long a wait keeps its quick pace: Azure's short changes (an approval operation, a connection
+ * appearing, a queued run: seconds to tens of seconds) end within it; longer waits then cost one
+ * look per `poll-interval`.
  */
 export const quickPhaseMs = 60_000
 
+/** The quick pace's longest pause, so a long `poll-interval` still sees a quick change in seconds. */
+export const quickPaceCapMs = 5_000
+
 /**
- * The pause before the next look, ms, after `waitedMs` of waiting: `pollIntervalMs / 2` during
- * the first minute, then `pollIntervalMs`. A fixed pace P notices a change P/2 late on average and
- * never more than P late; a doubling backoff (0.5, 1, 2 s…) spends its early looks before anything
- * can have changed and then notices as late as a fixed pace.
+ * The pause before the next look, ms, after `waitedMs` of waiting: min(`pollIntervalMs` / 2, 5 s)
+ * during the first minute, then `pollIntervalMs`. A fixed pace P notices a change P/2 late on
+ * average and never more than P late; a doubling backoff (0.5, 1, 2 s…) spends its early looks
+ * before anything can have changed and then notices as late as a fixed pace.
  */
 export function nextPauseMs(pollIntervalMs: number, waitedMs: number): number {
-  return waitedMs < quickPhaseMs ? pollIntervalMs / 2 : pollIntervalMs
+  return waitedMs < quickPhaseMs ? Math.min(pollIntervalMs / 2, quickPaceCapMs) : pollIntervalMs
 }
+
 /** Longest silence during a wait: a heartbeat line at least this often. */
 export const heartbeatMs = 30_000
 /** A safety bound on the number of looks per wait, whatever the durations. */

@@ -3,7 +3,7 @@
 import type { Factory, IntegrationRuntimeResource } from '@azure/arm-datafactory'
 import type { Server } from '@azure/arm-postgresql-flexible'
 import { listAll } from '../azure.js'
-import { ActionError, describeFailure, unlessNotFound } from '../errors.js'
+import { ActionError, describeFailure, statusCodeOf, unlessNotFound } from '../errors.js'
 import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
 import type { Settings } from '../settings.js'
@@ -142,6 +142,12 @@ export function runtimeProvesVnet(
   return sameText(runtimeVnetOf(runtime), settings.managedVirtualNetwork)
 }
 
+/** A settled read's value; its error when it failed. */
+function valueOf<T>(read: PromiseSettledResult<T>): T {
+  if (read.status === 'rejected') throw read.reason
+  return read.value
+}
+
 /**
  * Reads what the checks need, at once: the runtime, the server (whose GET also lists its private
  * endpoint connections, so the endpoint step needs no list call), the Key Vault linked service
@@ -161,7 +167,7 @@ async function observe(context: StepContext): Promise<PreflightObservation> {
       () => unlessNotFound(() => clients.dataFactory.factories.get(resourceGroup, name, options))
     )
   const store = keyVaultStoreOf(settings)
-  const [factory, integrationRuntime, server, keyVaultStore] = await Promise.all([
+  const settled = await Promise.allSettled([
     factoryReadNeeded(settings) ? readFactory() : undefined,
     describeFailure(
       'read the integration runtime',
@@ -198,6 +204,18 @@ async function observe(context: StepContext): Promise<PreflightObservation> {
             )
         )
   ])
+  const [factoryRead, runtimeRead, serverRead, keyVaultRead] = settled
+  const scopeRefused =
+    runtimeRead.status === 'rejected' && [403, 404].includes(statusCodeOf(runtimeRead.reason) ?? 0)
+  if (scopeRefused && !factoryReadNeeded(settings)) {
+    // Refused at the factory's level too? Then that is the failure to explain (scope, inputs).
+    if (!(await readFactory())) return { managedVirtualNetworks: [] }
+  }
+  // The first failure in a person's order: factory, runtime, server, Key Vault linked service.
+  const factory = valueOf(factoryRead)
+  const integrationRuntime = valueOf(runtimeRead)
+  const server = valueOf(serverRead)
+  const keyVaultStore = valueOf(keyVaultRead)
   const keyVault =
     store === undefined ? undefined : { name: store, type: keyVaultStore?.properties.type }
   if (runtimeProvesVnet(integrationRuntime, settings)) {
