@@ -162,7 +162,10 @@ describe('ensureApproval converges with runs that approve at the same time', () 
     )
     const { context, recorded } = fakeStepContext(clients)
     const outcome = await ensureApproval(context, newEndpoint)
-    expect(outcome.done).toBe('approved by a run at the same time; Data Factory sees it Approved')
+    expect(outcome.done).toBe(
+      "approved by a run at the same time; Data Factory is noticing it (the connection test's run waits for that)"
+    )
+    await outcome.value.factorySees
     expect(sent).toBe(1)
     expect(recorded.changes).toEqual([])
     expect(recorded.outputs['connection-state']).toBe('Approved')
@@ -173,11 +176,13 @@ describe('ensureApproval converges with runs that approve at the same time', () 
     const clients = clientsFor([[view()]], async () => {
       const answer = answers.shift()
       if (answer) throw answer
-      return { pollUntilDone: async () => listed(view({ status: 'Approved' })) }
+      // The SDK's poller after beginUpdate: its operation is done at the next look.
+      return { poll: async () => undefined, isDone: () => true }
     })
     const { context, recorded } = fakeStepContext(clients)
     const outcome = await ensureApproval(context, newEndpoint)
-    expect(outcome.done).toBe('approved; Data Factory sees it Approved')
+    expect(outcome.done).toMatch(/^approved; Data Factory is noticing it/)
+    await outcome.value.factorySees
     expect(answers).toEqual([])
     expect(recorded.changes).toEqual([
       { action: 'approved', resource: 'private-endpoint-connection', id: '/connections/c' }
@@ -212,7 +217,7 @@ describe('ensureApproval without the right to approve', () => {
     const { context, recorded } = fakeStepContext(clients)
     const outcome = await ensureApproval(context, newEndpoint)
     expect(outcome.done).toBe(
-      'approved by someone else (no permission to approve); Data Factory sees it Approved'
+      "approved by someone else (no permission to approve); Data Factory is noticing it (the connection test's run waits for that)"
     )
     expect(recorded.changes).toEqual([])
     // Kept as the likely cause, should the wait for someone else then time out.
@@ -270,6 +275,7 @@ describe('waiting for the connection to appear', () => {
     const clients = clientsFor([[], [upper]], async () => undefined)
     const { context } = fakeStepContext(clients)
     const outcome = await ensureApproval(context, newEndpoint)
-    expect(outcome.done).toBe('already approved; Data Factory sees it Approved')
+    expect(outcome.done).toMatch(/^already approved; Data Factory is noticing it/)
+    await outcome.value.factorySees
   })
 })

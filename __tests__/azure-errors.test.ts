@@ -371,6 +371,39 @@ describe('sign-in', () => {
     expect(watched.presented()).toEqual({ subject: 'repo:o/r:pull_request', audience: 'api://x' })
   })
 
+  it('hands one GitHub ID token to every assertion while it is valid, and a new one near its exp', async () => {
+    let now = 1_000_000_000_000
+    let fetched = 0
+    const watched = watchIdTokens(
+      async (audience) => {
+        fetched++
+        return jwt({ sub: 's', aud: audience, exp: Math.floor(now / 1000) + 300 })
+      },
+      () => now
+    )
+    const [first, second] = await Promise.all([watched.fetch('api://x'), watched.fetch('api://x')])
+    expect(await watched.fetch('api://x')).toBe(first)
+    expect(second).toBe(first)
+    expect(fetched).toBe(1)
+    now += 241_000 // within a minute of exp: a fresh one
+    await watched.fetch('api://x')
+    expect(fetched).toBe(2)
+    await watched.fetch('api://other')
+    expect(fetched).toBe(3)
+  })
+
+  it('does not reuse an ID token without exp, nor a failed fetch', async () => {
+    let fetched = 0
+    const watched = watchIdTokens(async () => {
+      if (++fetched === 1) throw new Error('GitHub said no')
+      return jwt({ sub: 's' })
+    })
+    await expect(watched.fetch('a')).rejects.toThrow('GitHub said no')
+    await watched.fetch('a')
+    await watched.fetch('a')
+    expect(fetched).toBe(3)
+  })
+
   it.each([
     [
       700212,

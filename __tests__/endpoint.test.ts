@@ -53,10 +53,15 @@ describe("decideEndpointAction reads the server's view of the connection", () =>
 })
 
 describe('ensureEndpoint', () => {
-  const preflight = { serverId } as PreflightFacts
+  const preflight: PreflightFacts = {
+    serverId,
+    serverFqdn: 'pg-demo',
+    connections: [],
+    factoryRead: false
+  }
 
-  /** Clients whose factory lists `looks` one after the other and whose PUT answers `puts`. */
-  function clientsFor(looks: object[][], puts: (Error | undefined)[], serverStatus?: string) {
+  /** Clients whose factory lists `looks` one after the other and whose PUT answers `puts` (no server list: preflight's GET gave it). */
+  function clientsFor(looks: object[][], puts: (Error | undefined)[]) {
     let look = 0
     const sent: string[] = []
     const clients = {
@@ -67,25 +72,9 @@ describe('ensureEndpoint', () => {
             sent.push(name)
             const answer = puts.shift()
             if (answer) throw answer
-            return {}
+            // Azure answers the PUT with the endpoint, still Provisioning.
+            return listedEndpoint('Provisioning')
           }
-        }
-      },
-      postgres: {
-        privateEndpointConnections: {
-          listByServer: () =>
-            pages(() =>
-              serverStatus
-                ? [
-                    {
-                      name: 'adf-demo.pg-pg-demo.guid',
-                      id: '/connections/c',
-                      privateEndpoint: { id: '/pe/adf-demo.pg-pg-demo' },
-                      privateLinkServiceConnectionState: { status: serverStatus }
-                    }
-                  ]
-                : []
-            )
         }
       }
     }
@@ -136,9 +125,20 @@ describe('ensureEndpoint', () => {
   })
 
   it("outputs the server's state when it differs, and fails with it under on-drift: fail", async () => {
-    const { clients } = clientsFor([[listedEndpoint('Succeeded', 'Approved')]], [], 'Disconnected')
+    const { clients } = clientsFor([[listedEndpoint('Succeeded', 'Approved')]], [])
     const { context, recorded } = fakeStepContext(clients, { inputs: { 'on-drift': 'fail' } })
-    await expect(ensureEndpoint(context, preflight)).rejects.toThrow(
+    // The server's view comes from preflight's server GET (its privateEndpointConnections).
+    const connections = [
+      {
+        name: 'adf-demo.pg-pg-demo.guid',
+        id: '/connections/c',
+        privateEndpointId: '/pe/adf-demo.pg-pg-demo',
+        status: 'Disconnected',
+        description: '',
+        provisioningState: 'Succeeded'
+      }
+    ]
+    await expect(ensureEndpoint(context, { ...preflight, connections })).rejects.toThrow(
       "its connection 'adf-demo.pg-pg-demo.guid' is Disconnected on the server (Data Factory still shows Approved)"
     )
     expect(recorded.outputs['connection-state']).toBe('Disconnected')

@@ -90,9 +90,13 @@ describe('run', () => {
   it("calls Azure with valid input, and names the step's timeout when it runs out", async () => {
     const io = fakeIO({ ...validInputs, auth: 'azure-cli', timeout: '300ms' })
     await run(io)
-    expect(clientCalls).toEqual(['dataFactory.factories.get'])
+    // Preflight's reads go out at once: the runtime and the server (the factory only when needed).
+    expect(clientCalls.sort()).toEqual([
+      'dataFactory.integrationRuntimes.get',
+      'postgres.servers.get'
+    ])
     expect(io.written.failed).toMatch(
-      /^The step's 'timeout' \(300ms\) was exceeded while trying to read the data factory/
+      /^The step's 'timeout' \(300ms\) was exceeded while trying to read the (integration runtime|PostgreSQL server)/
     )
   })
 })

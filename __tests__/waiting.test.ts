@@ -1,6 +1,15 @@
 import { describe, expect, it } from '@jest/globals'
 import { CancelledError } from '../src/errors.js'
-import { Waiter, WaitTimeoutError, type Clock, type Poll } from '../src/waiting.js'
+import {
+  nextPauseMs,
+  quickPaceCapMs,
+  quickPhaseMs,
+  retryAfterMs,
+  Waiter,
+  WaitTimeoutError,
+  type Clock,
+  type Poll
+} from '../src/waiting.js'
 
 /** A clock whose sleeps only advance time, recording each pause. */
 function fakeClock(): Clock & { pauses: number[] } {
@@ -45,12 +54,67 @@ function doneAfter(looks: number): () => Promise<Poll<string>> {
 }
 
 describe('Waiter', () => {
-  it('starts short and doubles the pause up to poll-interval', async () => {
+  it('polls at half poll-interval for the first minute, then at poll-interval', async () => {
     const clock = fakeClock()
     await expect(
-      waiter(clock, { pollIntervalMs: 5_000 }).until(request, doneAfter(7))
+      waiter(clock, { pollIntervalMs: 8_000 }).until(
+        { ...request, timeoutMs: 600_000 },
+        doneAfter(18)
+      )
     ).resolves.toBe('ready')
-    expect(clock.pauses).toEqual([500, 1000, 2000, 4000, 5000, 5000])
+    // Looks at 0, 4, 8 … 60 s, then 68 and 76 s.
+    expect(clock.pauses).toEqual([...Array<number>(15).fill(4_000), 8_000, 8_000])
+  })
+
+  it('notices a change P/4 late on average and never later than P/2 during the first minute', async () => {
+    const pollIntervalMs = 2_000
+    const delays: number[] = []
+    // Changes at every 100 ms from 0.1 s to 50 s: the notice delay is the first look at or after it.
+    for (let changeAt = 100; changeAt <= 50_000; changeAt += 100) {
+      const clock = fakeClock()
+      await waiter(clock, { pollIntervalMs }).until(request, async () =>
+        clock.now() >= changeAt ? { done: true, value: 'x' } : { done: false, status: 'x' }
+      )
+      delays.push(clock.now() - changeAt)
+    }
+    const average = delays.reduce((sum, delay) => sum + delay, 0) / delays.length
+    expect(average).toBeLessThanOrEqual(pollIntervalMs / 4)
+    expect(Math.max(...delays)).toBeLessThanOrEqual(pollIntervalMs / 2)
+  })
+
+  it('the schedule: P/2 (at most 5 s) while the wait is younger than a minute, P after', () => {
+    expect(nextPauseMs(2_000, 0)).toBe(1_000)
+    expect(nextPauseMs(10_000, quickPhaseMs - 1)).toBe(5_000)
+    expect(nextPauseMs(10_000, quickPhaseMs)).toBe(10_000)
+    // A long poll-interval still sees a quick change within seconds, then costs one look per P.
+    expect(nextPauseMs(120_000, 0)).toBe(quickPaceCapMs)
+    expect(nextPauseMs(120_000, quickPhaseMs)).toBe(120_000)
+  })
+
+  it("skips the first look when the caller just looked, pausing Azure's Retry-After if given", async () => {
+    const clock = fakeClock()
+    let looks = 0
+    const probe = async (): Promise<Poll<string>> =>
+      ++looks === 2
+        ? { done: true, value: 'ready' }
+        : { done: false, status: 'Running', retryAfterMs: 7_000 }
+    await waiter(clock, { pollIntervalMs: 2_000 }).until(
+      { ...request, justLooked: true, retryAfterMs: 3_000 },
+      probe
+    )
+    // The 202's Retry-After (3 s), the first look's (7 s), then done at the second look.
+    expect(clock.pauses).toEqual([3_000, 7_000])
+    expect(looks).toBe(2)
+  })
+
+  it('reads Retry-After as seconds or an HTTP date; 0 or junk leaves the schedule', () => {
+    expect(retryAfterMs('2')).toBe(2_000)
+    expect(retryAfterMs('Mon, 30 Nov 2026 18:00:05 GMT', Date.parse('2026-11-30T18:00:00Z'))).toBe(
+      5_000
+    )
+    expect(retryAfterMs('0')).toBeUndefined()
+    expect(retryAfterMs('soon')).toBeUndefined()
+    expect(retryAfterMs(undefined)).toBeUndefined()
   })
 
   it('returns at once without pausing when already done', async () => {
@@ -122,7 +186,7 @@ describe('Waiter', () => {
     const clock = fakeClock()
     const lines: string[] = []
     const log = { ...quiet, info: (line: string) => void lines.push(`${clock.now()} ${line}`) }
-    const statuses: Record<number, string> = { 0: 'Provisioning', 500: 'Pending' }
+    const statuses: Record<number, string> = { 0: 'Provisioning', 5_000: 'Pending' }
     const waiterWithLog = new Waiter({
       pollIntervalMs: 120_000,
       stepDeadline: Number.MAX_SAFE_INTEGER,
@@ -131,20 +195,22 @@ describe('Waiter', () => {
       clock
     })
     const value = await waiterWithLog.until({ ...request, timeoutMs: 300_000 }, async () =>
-      clock.now() >= 60_000
+      clock.now() >= 180_000
         ? { done: true, value: 'ready' }
         : { done: false, status: statuses[clock.now()] ?? 'Pending' }
     )
     expect(value).toBe('ready')
-    // Looks at 0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5 and 63.5 s; 30 s of silence brings a heartbeat.
+    // Looks every 5 s up to 60 s, then at 180 s (P); 30 s of silence brings a heartbeat.
     expect(lines).toEqual([
       '0 Waiting for the thing: Provisioning',
-      '500 Waiting for the thing: Provisioning → Pending (after 500ms)',
-      "30500 Still waiting for the thing: Pending (31s elapsed, limit 'approval-timeout' (5m))",
-      "60500 Still waiting for the thing: Pending (1m 1s elapsed, limit 'approval-timeout' (5m))",
-      '63500 Done waiting for the thing after 1m 4s.'
+      '5000 Waiting for the thing: Provisioning → Pending (after 5s)',
+      "35000 Still waiting for the thing: Pending (35s elapsed, limit 'approval-timeout' (5m))",
+      "65000 Still waiting for the thing: Pending (1m 5s elapsed, limit 'approval-timeout' (5m))",
+      "95000 Still waiting for the thing: Pending (1m 35s elapsed, limit 'approval-timeout' (5m))",
+      "125000 Still waiting for the thing: Pending (2m 5s elapsed, limit 'approval-timeout' (5m))",
+      "155000 Still waiting for the thing: Pending (2m 35s elapsed, limit 'approval-timeout' (5m))",
+      '180000 Done waiting for the thing after 3m.'
     ])
-    expect(clock.pauses).toEqual([500, 1000, 2000, 4000, 8000, 15_000, 1000, 29_000, 3000])
   })
 
   it('says nothing extra when the wait ends at its first look', async () => {

@@ -156,34 +156,73 @@ export interface PresentedClaims {
   audience?: string
 }
 
-/** The subject and audience of a JWT's payload; empty when it is not a JWT. */
-export function claimsOf(jwt: string): PresentedClaims {
+/** A JWT's payload claims; empty when it is not a JWT. */
+function payloadOf(jwt: string): Record<string, unknown> {
   try {
-    const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString()) as {
-      sub?: unknown
-      aud?: unknown
-    }
-    const audience = [payload.aud].flat().filter((value) => typeof value === 'string')
-    return {
-      subject: typeof payload.sub === 'string' ? payload.sub : undefined,
-      audience: audience.length ? audience.join(',') : undefined
-    }
+    const payload: unknown = JSON.parse(
+      Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString()
+    )
+    return payload !== null && typeof payload === 'object'
+      ? (payload as Record<string, unknown>)
+      : {}
   } catch {
     return {}
   }
 }
 
-/** Wraps the ID-token source so a failed sign-in can say which subject and audience it presented. */
-export function watchIdTokens(fetchIdToken: (audience: string) => Promise<string>): {
+/** The subject and audience of a JWT's payload; empty when it is not a JWT. */
+export function claimsOf(jwt: string): PresentedClaims {
+  const payload = payloadOf(jwt)
+  const audience = [payload.aud].flat().filter((value) => typeof value === 'string')
+  return {
+    subject: typeof payload.sub === 'string' ? payload.sub : undefined,
+    audience: audience.length ? audience.join(',') : undefined
+  }
+}
+
+/** Seconds since the epoch when a JWT expires (its `exp`), or undefined when it says none. */
+export function expiryOf(jwt: string): number | undefined {
+  const { exp } = payloadOf(jwt)
+  return typeof exp === 'number' ? exp : undefined
+}
+
+/** An ID token is reused until this long before its `exp`, so Entra ID never gets an expired one. */
+const idTokenReuseMarginMs = 60_000
+
+/**
+ * Wraps the ID-token source so a failed sign-in can say which subject and audience it presented,
+ * and so one GitHub ID token serves every assertion MSAL asks for while it is valid (MSAL asks
+ * twice per token exchange: once to build the client, once for the request).
+ */
+export function watchIdTokens(
+  fetchIdToken: (audience: string) => Promise<string>,
+  now = Date.now
+): {
   fetch: (audience: string) => Promise<string>
   presented: () => PresentedClaims
 } {
   let presented: PresentedClaims = {}
+  const tokens = new Map<string, { token: Promise<string>; expiresAtMs?: number }>()
   return {
     fetch: async (audience) => {
-      const token = await fetchIdToken(audience)
-      presented = claimsOf(token)
-      return token
+      const cached = tokens.get(audience)
+      const reusable =
+        cached &&
+        (cached.expiresAtMs === undefined || cached.expiresAtMs - idTokenReuseMarginMs > now())
+      const entry = reusable ? cached : { token: fetchIdToken(audience) }
+      if (!reusable) tokens.set(audience, entry)
+      try {
+        const token = await entry.token
+        const exp = expiryOf(token)
+        // A token without `exp` is not reused: nothing says how long it is valid.
+        if (exp === undefined) tokens.delete(audience)
+        else entry.expiresAtMs = exp * 1000
+        presented = claimsOf(token)
+        return token
+      } catch (error) {
+        if (tokens.get(audience) === entry) tokens.delete(audience)
+        throw error
+      }
     },
     presented: () => presented
   }

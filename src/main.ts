@@ -18,12 +18,16 @@ import type { Settings } from './settings.js'
 import type { TokenCredential } from '@azure/identity'
 import { planCommentMarker, publishPlanComment } from './plan-comment.js'
 import { RunReport, type StepOutcome } from './report.js'
-import { ensureApproval } from './steps/approval.js'
+import { ensureApproval, factoryNoticed } from './steps/approval.js'
 import { testConnection } from './steps/connection-test.js'
 import type { StepContext } from './steps/context.js'
 import { ensureEndpoint } from './steps/endpoint.js'
 import { exportToGit } from './steps/export.js'
-import { ensureLinkedService, writeTestedLinkedService } from './steps/linked-service.js'
+import {
+  ensureLinkedService,
+  untestedReason,
+  writeTestedLinkedService
+} from './steps/linked-service.js'
 import { runPreflight } from './steps/preflight.js'
 import { sweepStaleProbes } from './steps/probes.js'
 import { teardown } from './steps/teardown.js'
@@ -33,9 +37,11 @@ type StepRunner = <T>(name: string, work: () => Promise<StepOutcome<T>>) => Prom
 
 async function apply(context: StepContext, step: StepRunner): Promise<void> {
   const preflight = await step('Preflight', () => runPreflight(context))
-  if (context.ledger.mode === 'apply')
+  // Leftovers are the connection test's objects: a run that makes none leaves the sweep to one that does.
+  if (context.ledger.mode === 'apply' && context.settings.connectionTest.enabled)
     await step('Leftover probes', () => sweepStaleProbes(context))
   const endpoint = await step('Managed private endpoint', () => ensureEndpoint(context, preflight))
+  // Data Factory notices the approval meanwhile (approval.factorySees): only the test's run waits.
   const approval = await step('Approval', () => ensureApproval(context, endpoint))
   const tested = {
     testEnabled: context.settings.connectionTest.enabled,
@@ -45,14 +51,17 @@ async function apply(context: StepContext, step: StepRunner): Promise<void> {
   const linkedService = await step('Linked service', () =>
     ensureLinkedService(context, preflight, tested)
   )
-  await step('Connection test', () => testConnection(context, linkedService, tested))
+  await step('Connection test', () =>
+    testConnection(context, linkedService, { ...tested, factorySees: approval.factorySees })
+  )
   const { staged } = linkedService
   const linkedServiceProperties = staged
     ? await step('Linked service write', () =>
         writeTestedLinkedService(context, preflight, { ...linkedService, staged })
       )
     : linkedService.properties
-  if (preflight.git || context.settings.exportPath !== undefined)
+  // Whether the factory is Git-integrated matters only when something was (or would be) written.
+  if (preflight.git || context.settings.exportPath !== undefined || context.ledger.changed)
     await step('Git export', () =>
       exportToGit(
         context,
@@ -60,6 +69,9 @@ async function apply(context: StepContext, step: StepRunner): Promise<void> {
         linkedServiceProperties && { endpoint, linkedServiceProperties }
       )
     )
+  const { factorySees } = approval
+  if (factorySees && untestedReason({ ...tested, mode: context.ledger.mode }))
+    await step('Data Factory approval', () => factoryNoticed(factorySees))
 }
 
 async function destroy(context: StepContext, step: StepRunner): Promise<void> {
@@ -161,7 +173,9 @@ export async function run(io: ActionIO = createActionIO()): Promise<void> {
   } catch (error) {
     report.fail(error)
   } finally {
-    // Still listening: a SIGINT now must not kill the process while it writes the summary.
+    // Stops a wait still running in the background (Data Factory noticing an approval) after a failure;
+    // still listening, so a SIGINT now cannot kill the process while it writes the summary.
+    controller.abort()
     await report.publish(io.outputs, io.summary, io.secrets).catch((error: unknown) => {
       io.log.warning(`Could not write the outputs or the job summary: ${String(error)}`)
     })

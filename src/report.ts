@@ -66,6 +66,8 @@ export interface Ledger {
   obstacle(error: ActionError): void
   /** Records a warning the user must act on: logged now, listed under the summary's Notes. */
   note(text: string): void
+  /** Whether the run has changed (or, in plan, would change) anything so far. */
+  readonly changed: boolean
 }
 
 /** What a step returns: its value for later steps, and one line each for the summary. */
@@ -113,6 +115,10 @@ export class RunReport implements Ledger {
     private readonly log: Logger,
     private readonly now: () => number = Date.now
   ) {}
+
+  get changed(): boolean {
+    return this.changes.length > 0
+  }
 
   change(change: Change): void {
     this.changes.push(change)

@@ -1,9 +1,25 @@
-// The one place that waits: polls with backoff until done, a deadline passes or the run is cancelled.
+// The one place that waits: polls on a fixed schedule until done, a deadline passes or the run is cancelled.
 import { formatDuration } from './duration.js'
 import { ActionError, CancelledError } from './errors.js'
 import type { Logger } from './io.js'
 
-export type Poll<T> = { done: true; value: T } | { done: false; status: string }
+/**
+ * One look's outcome. `retryAfterMs`: Azure's own hint (a Retry-After header) of when to look
+ * next; it replaces the schedule's pause for that one look.
+ */
+export type Poll<T> =
+  { done: true; value: T } | { done: false; status: string; retryAfterMs?: number }
+
+/**
+ * A Retry-After header's wait in ms (delay-seconds or an HTTP date), or undefined when absent,
+ * unreadable or zero (then the schedule's pace applies). Source: RFC 9110 §10.2.3.
+ */
+export function retryAfterMs(header: string | undefined, now = Date.now()): number | undefined {
+  if (!header) return undefined
+  const seconds = /^\d+$/.test(header.trim()) ? Number(header.trim()) * 1000 : undefined
+  const ms = seconds ?? Date.parse(header) - now
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined
+}
 
 export interface Clock {
   now(): number
@@ -37,6 +53,13 @@ export interface WaitRequest {
   timeoutInput: string
   /** What to do when it times out. */
   hint: string
+  /**
+   * The caller's last response just said "not yet" (a PUT answering Provisioning, a list without
+   * the connection): the first look waits one pause instead of asking again at once.
+   */
+  justLooked?: boolean
+  /** With `justLooked`: that answer's Retry-After (ms), the first pause instead of the schedule's. */
+  retryAfterMs?: number
 }
 
 export class WaitTimeoutError extends ActionError {
@@ -46,8 +69,26 @@ export class WaitTimeoutError extends ActionError {
   }
 }
 
-/** The first pause; later pauses double up to `poll-interval`. */
-const firstPollDelayMs = 500
+/**
+ * How long a wait keeps its quick pace: Azure's short changes (an approval operation, a connection
+ * appearing, a queued run: seconds to tens of seconds) end within it; longer waits then cost one
+ * look per `poll-interval`.
+ */
+export const quickPhaseMs = 60_000
+
+/** The quick pace's longest pause, so a long `poll-interval` still sees a quick change in seconds. */
+export const quickPaceCapMs = 5_000
+
+/**
+ * The pause before the next look, ms, after `waitedMs` of waiting: min(`pollIntervalMs` / 2, 5 s)
+ * during the first minute, then `pollIntervalMs`. A fixed pace P notices a change P/2 late on
+ * average and never more than P late; a doubling backoff (0.5, 1, 2 s…) spends its early looks
+ * before anything can have changed and then notices as late as a fixed pace.
+ */
+export function nextPauseMs(pollIntervalMs: number, waitedMs: number): number {
+  return waitedMs < quickPhaseMs ? Math.min(pollIntervalMs / 2, quickPaceCapMs) : pollIntervalMs
+}
+
 /** Longest silence during a wait: a heartbeat line at least this often. */
 export const heartbeatMs = 30_000
 /** A safety bound on the number of looks per wait, whatever the durations. */
@@ -94,18 +135,20 @@ export class Waiter {
         : `the step's 'timeout'`
     const during = `waiting for ${request.what}`
     const elapsed = (): string => formatDuration(this.clock.now() - started)
-    let delay = Math.min(firstPollDelayMs, this.options.pollIntervalMs)
     let lastStatus = ''
     // When the log last said something about this wait (planned times, so a frozen clock still ends).
     let spokeAt = started
     for (let poll = 1; poll <= maxPollsPerWait; poll++) {
       this.checkCancelled(during)
-      const result = await probe()
+      const result: Poll<T> =
+        poll === 1 && request.justLooked
+          ? { done: false, status: '', retryAfterMs: request.retryAfterMs }
+          : await probe()
       if (result.done) {
         if (lastStatus) log.info(`Done waiting for ${request.what} after ${elapsed()}.`)
         return result.value
       }
-      if (result.status !== lastStatus) {
+      if (result.status && result.status !== lastStatus) {
         log.info(
           lastStatus
             ? `Waiting for ${request.what}: ${lastStatus} → ${result.status} (after ${elapsed()})`
@@ -116,7 +159,8 @@ export class Waiter {
       }
       const now = this.clock.now()
       if (deadline - now <= 0) break
-      const nextPollAt = Math.min(now + delay, deadline)
+      const pause = result.retryAfterMs ?? nextPauseMs(this.options.pollIntervalMs, now - started)
+      const nextPollAt = Math.min(now + pause, deadline)
       // Bounded: one heartbeat per 30 s of a pause that is at most poll-interval long.
       while (spokeAt + heartbeatMs < nextPollAt) {
         spokeAt += heartbeatMs
@@ -130,7 +174,6 @@ export class Waiter {
         this.options.signal,
         during
       )
-      delay = Math.min(delay * 2, this.options.pollIntervalMs)
     }
     throw new WaitTimeoutError(
       `Timed out after ${elapsed()} waiting for ${request.what} (limit: ${limit}; last seen: ${lastStatus || 'nothing yet'}).`,

@@ -6,7 +6,7 @@ import type { RunContext } from '../io.js'
 import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
 import type { ApprovalMode, Settings } from '../settings.js'
-import { WaitTimeoutError } from '../waiting.js'
+import { retryAfterMs, WaitTimeoutError } from '../waiting.js'
 import {
   describeConnection,
   isRefusedStatus,
@@ -144,10 +144,14 @@ async function awaitConnection(
   const seen = new Map<string, ConnectionView>()
   try {
     return await context.waiter.until(
-      approvalWait(
-        context,
-        `server '${settings.server.name}' to list the connection of endpoint '${endpoint.name}' (private endpoint '${wanted}')`
-      ),
+      {
+        ...approvalWait(
+          context,
+          `server '${settings.server.name}' to list the connection of endpoint '${endpoint.name}' (private endpoint '${wanted}')`
+        ),
+        // Called right after a list that did not show it.
+        justLooked: true
+      },
       async () => {
         const connections = await listConnections(context)
         for (const line of connectionChanges(seen, connections)) {
@@ -199,10 +203,20 @@ async function awaitServerApproval(
   )
 }
 
-/** Waits until the factory's view of the endpoint says Approved (can take minutes). */
-async function awaitFactoryApproval(context: StepContext, endpointName: string): Promise<string> {
+/**
+ * Waits until the factory's view of the endpoint says Approved (can take minutes). `justApproved`:
+ * this run's approval has only now finished, so Data Factory cannot know yet; the first look waits.
+ */
+async function awaitFactoryApproval(
+  context: StepContext,
+  endpointName: string,
+  justApproved: boolean
+): Promise<string> {
   return context.waiter.until(
-    approvalWait(context, `Data Factory to see endpoint '${endpointName}' as Approved`),
+    {
+      ...approvalWait(context, `Data Factory to see endpoint '${endpointName}' as Approved`),
+      justLooked: justApproved
+    },
     async () => {
       const endpoint = await findEndpoint(context, endpointName)
       const status = endpoint?.connectionStatus ?? ''
@@ -230,6 +244,8 @@ type ApproveResult = 'approved' | 'conflict' | 'forbidden'
  */
 async function approve(context: StepContext, connection: ConnectionView): Promise<ApproveResult> {
   const { settings, clients } = context
+  // Azure's Retry-After on the latest answer (the 202, then each status poll).
+  let hintMs: number | undefined
   try {
     const poller = await clients.postgres.privateEndpointConnections.beginUpdate(
       settings.server.resourceGroup,
@@ -241,9 +257,32 @@ async function approve(context: StepContext, connection: ConnectionView): Promis
           description: approvalDescription(context.run)
         }
       },
-      { ...requestOptions(context), updateIntervalInMs: settings.pollIntervalMs }
+      {
+        ...requestOptions(context),
+        onResponse: (raw) => {
+          hintMs = retryAfterMs(raw.headers.get('retry-after'))
+        }
+      }
     )
-    await poller.pollUntilDone(requestOptions(context))
+    // Our waiter drives the SDK's poller: the SDK's pollUntilDone would look at once after the 202.
+    await context.waiter.until(
+      {
+        ...approvalWait(
+          context,
+          `the approval operation on connection '${connection.name}' of server '${settings.server.name}'`,
+          connection.name
+        ),
+        justLooked: true,
+        retryAfterMs: hintMs
+      },
+      async () => {
+        hintMs = undefined
+        await poller.poll(requestOptions(context))
+        return poller.isDone()
+          ? { done: true, value: undefined }
+          : { done: false, status: 'InProgress', retryAfterMs: hintMs }
+      }
+    )
     return 'approved'
   } catch (error) {
     const status = statusCodeOf(error)
@@ -306,6 +345,19 @@ async function approveConverging(
   )
 }
 
+/**
+ * The endpoint's connection: from the list the earlier steps read (a reused endpoint), else from
+ * a new list (an endpoint made after that read).
+ */
+async function firstLook(
+  context: StepContext,
+  endpoint: EndpointResult
+): Promise<ConnectionView | undefined> {
+  return endpoint.connections
+    ? pickConnection(context, endpoint.connections, endpoint.name, endpoint.isNew)
+    : observeMatch(context, endpoint.name, endpoint.isNew)
+}
+
 const plannedWork: Record<ApprovalDecision['kind'], string> = {
   approved: 'nothing to change',
   approve: 'would approve',
@@ -321,9 +373,7 @@ async function planApproval(
   endpoint: EndpointResult
 ): Promise<StepOutcome<{ approved: boolean }>> {
   const { settings, ledger } = context
-  const connection = endpoint.exists
-    ? await observeMatch(context, endpoint.name, endpoint.isNew)
-    : undefined
+  const connection = endpoint.exists ? await firstLook(context, endpoint) : undefined
   const decision = decideApproval(connection, settings.approval.mode)
   if (decision.kind === 'refused') {
     throw refused(context, decision.status, decision.description, connection?.id ?? '')
@@ -345,6 +395,27 @@ async function planApproval(
   }
 }
 
+export interface ApprovalResult {
+  approved: boolean
+  /**
+   * Settles once Data Factory's view of the endpoint says Approved. Already started, so the later
+   * steps' writes overlap Data Factory's minutes of noticing; only the connection test's run (or,
+   * without a test, the end of the run) awaits it. Rejects as the wait does (refused, timed out).
+   * Undefined when there is nothing to notice (plan, approval: none, Data Factory shows Approved).
+   */
+  factorySees?: Promise<void>
+}
+
+/** Without a connection test: the step that waits for Data Factory to see the approval. */
+export async function factoryNoticed(factorySees: Promise<void>): Promise<StepOutcome<void>> {
+  await factorySees
+  return {
+    value: undefined,
+    found: 'the connection approved on the server',
+    done: 'Data Factory sees it Approved'
+  }
+}
+
 const approvedBy: Record<ApprovalOutcome, string> = {
   'by-us': 'approved',
   'by-another': 'approved by a run at the same time',
@@ -354,11 +425,11 @@ const approvedBy: Record<ApprovalOutcome, string> = {
 export async function ensureApproval(
   context: StepContext,
   endpoint: EndpointResult
-): Promise<StepOutcome<{ approved: boolean }>> {
+): Promise<StepOutcome<ApprovalResult>> {
   const { settings, ledger } = context
   if (ledger.mode === 'plan') return planApproval(context, endpoint)
   const mode = settings.approval.mode
-  const listed = await observeMatch(context, endpoint.name, endpoint.isNew)
+  const listed = await firstLook(context, endpoint)
   if (mode === 'none') {
     if (listed) ledger.output('private-endpoint-connection-id', listed.id)
     return {
@@ -367,10 +438,12 @@ export async function ensureApproval(
       done: 'left as is (approval: none)'
     }
   }
+  // No connection in the list just read: the wait's first look comes after a pause.
   const connection = listed ?? (await awaitConnection(context, endpoint))
   ledger.output('private-endpoint-connection-id', connection.id)
   const decision = decideApproval(connection, mode)
   let done: string
+  let justApproved = false
   if (decision.kind === 'refused') {
     throw refused(context, decision.status, decision.description, connection.id)
   } else if (decision.kind === 'approved') {
@@ -378,6 +451,7 @@ export async function ensureApproval(
   } else if (mode === 'auto') {
     const outcome = await approveConverging(context, endpoint, connection)
     if (outcome === 'by-us') {
+      justApproved = true
       ledger.change({
         action: 'approved',
         resource: 'private-endpoint-connection',
@@ -393,14 +467,24 @@ export async function ensureApproval(
     await awaitServerApproval(context, endpoint, connection.name)
     done = 'approved by someone else'
   }
+  const found = `connection ${connection.name}: ${connection.status}`
   // A re-run of a finished setup needs no second look at the factory.
-  const factoryView = sameText(endpoint.connectionStatus, 'Approved')
-    ? endpoint.connectionStatus
-    : await awaitFactoryApproval(context, endpoint.name)
-  ledger.output('connection-state', factoryView)
+  if (sameText(endpoint.connectionStatus, 'Approved')) {
+    ledger.output('connection-state', endpoint.connectionStatus)
+    return {
+      value: { approved: true },
+      found,
+      done: `${done}; Data Factory sees it Approved`
+    }
+  }
+  const factorySees = awaitFactoryApproval(context, endpoint.name, justApproved).then((view) => {
+    ledger.output('connection-state', view)
+  })
+  // Marks it handled until its awaiter comes; a run that fails first stops it (see main's abort).
+  factorySees.catch(() => undefined)
   return {
-    value: { approved: true },
-    found: `connection ${connection.name}: ${connection.status}`,
-    done: `${done}; Data Factory sees it ${factoryView}`
+    value: { approved: true, factorySees },
+    found,
+    done: `${done}; Data Factory is noticing it (the connection test's run waits for that)`
   }
 }

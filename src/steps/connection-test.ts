@@ -2,7 +2,7 @@
 // (or through a staged temporary copy of its new definition), run once; the activity's own error
 // explains a failure. The temporary objects are removed afterwards, always.
 import type { ActivityRun, PipelineResource } from '@azure/arm-datafactory'
-import { ActionError, CancelledError, describeFailure } from '../errors.js'
+import { ActionError, CancelledError, describeFailure, translateAzureError } from '../errors.js'
 import { explain, hintOf, signalFromMessage } from '../failures.js'
 import type { StepOutcome } from '../report.js'
 import { cleanupOptions, requestOptions, type StepContext } from './context.js'
@@ -63,6 +63,11 @@ export function connectionTestHint(message: string, factory?: string): string {
 export interface ConnectionTestOptions {
   /** False when approval is `none` and the endpoint is not approved: the test could only fail. */
   endpointApproved: boolean
+  /**
+   * Settles once Data Factory sees the endpoint Approved (see ApprovalResult): the dataset and
+   * pipeline are written meanwhile, and only the run waits for it.
+   */
+  factorySees?: Promise<void>
 }
 
 export async function testConnection(
@@ -129,6 +134,10 @@ export async function testConnection(
           requestOptions(context)
         )
     )
+    // Only the run needs Data Factory to see the approval; its failure is the approval's, not the test's.
+    await options.factorySees?.catch((error: unknown) => {
+      throw new ApprovalNotSeen(error)
+    })
     const { runId } = await describeFailure(
       'start the connection test',
       names.pipeline,
@@ -170,6 +179,7 @@ export async function testConnection(
       hint: connectionTestHint(message, factory)
     })
   } catch (error) {
+    if (error instanceof ApprovalNotSeen) throw error.cause
     ledger.output('connection-test', 'failed')
     throw staged ? keptUnchanged(error, linkedService.name, staged.existed) : error
   } finally {
@@ -178,6 +188,13 @@ export async function testConnection(
       pipelines: [names.pipeline],
       linkedServices: staged ? [linkedService.testThrough] : []
     })
+  }
+}
+
+/** Data Factory's view of the approval failed (refused, timed out) before the run could start. */
+class ApprovalNotSeen extends Error {
+  constructor(readonly cause: unknown) {
+    super('Data Factory did not see the approval')
   }
 }
 
@@ -208,7 +225,9 @@ async function awaitRun(
         what: `the connection test run ${runId} to finish`,
         timeoutMs: context.settings.connectionTest.timeoutMs,
         timeoutInput: 'test-timeout',
-        hint: 'A managed-VNet runtime can take minutes to start cold; raise test-timeout, or check the run in Data Factory Studio (Monitor).'
+        hint: 'A managed-VNet runtime can take minutes to start cold; raise test-timeout, or check the run in Data Factory Studio (Monitor).',
+        // createRun answered a moment ago: the run is queued, so the first look waits a pause.
+        justLooked: true
       },
       async () => {
         const run = await describeFailure(
@@ -226,7 +245,17 @@ async function awaitRun(
     // Stop the run rather than leave it queued behind a deleted pipeline.
     await client.pipelineRuns
       .cancel(resourceGroup, factory, runId, cleanupOptions(context, runCancelLimitMs))
-      .catch(() => undefined)
+      .catch((cancelError: unknown) => {
+        const why = translateAzureError(
+          cancelError,
+          'cancel the connection test run',
+          runId,
+          'Microsoft.DataFactory/factories/pipelineruns/cancel/action'
+        )
+        context.log.warning(
+          `${why.message} It may still run; cancel it in Data Factory Studio (Monitor). ${why.hint ?? ''}`.trim()
+        )
+      })
     throw error
   }
 }

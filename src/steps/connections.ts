@@ -62,7 +62,8 @@ export function describeConnection(connection: ConnectionView): string {
   return `${connection.name} (private endpoint ${connection.privateEndpointId}, ${connection.status || 'no state'})`
 }
 
-function toConnectionView(connection: PrivateEndpointConnection): ConnectionView {
+/** The fields this action reads of a connection (from the list call or the server's GET). */
+export function toConnectionView(connection: PrivateEndpointConnection): ConnectionView {
   return {
     name: connection.name ?? '',
     id: connection.id ?? '',

@@ -7,7 +7,7 @@ import { ActionError, describeFailure, statusCodeOf, translateAzureError } from 
 import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
 import type { DriftPolicy } from '../settings.js'
-import { isRefusedStatus, listConnections, matchConnection } from './connections.js'
+import { isRefusedStatus, matchConnection, type ConnectionView } from './connections.js'
 import { requestOptions, type StepContext } from './context.js'
 import type { PreflightFacts } from './preflight.js'
 
@@ -165,10 +165,16 @@ function isProvisioned(endpoint: EndpointView): boolean {
   return sameText(endpoint.provisioningState, 'Succeeded')
 }
 
-async function waitUntilProvisioned(context: StepContext, name: string): Promise<EndpointView> {
+/** `justLooked`: the caller's last response showed it not yet Succeeded, so the first look waits. */
+async function waitUntilProvisioned(
+  context: StepContext,
+  name: string,
+  justLooked = false
+): Promise<EndpointView> {
   return context.waiter.until(
     {
       what: `managed private endpoint '${name}' to reach provisioningState Succeeded`,
+      justLooked,
       timeoutMs: context.settings.timeoutMs,
       timeoutInput: 'timeout',
       hint: 'Data Factory is still provisioning the endpoint; run again later to continue, or look at the endpoint in Data Factory Studio (Manage > Managed private endpoints).'
@@ -229,12 +235,15 @@ export async function deleteEndpoint(context: StepContext, endpoint: EndpointVie
 /**
  * Creates the endpoint. A 409 (another change in the managed virtual network, or a run at the
  * same time) is not fatal: the endpoint is adopted once listed as desired, else the PUT is sent
- * again with backoff, within `timeout`.
+ * again with backoff, within `timeout`. Returns the endpoint as the PUT or the list answered.
  */
-async function createEndpoint(context: StepContext, desired: DesiredEndpoint): Promise<void> {
+async function createEndpoint(
+  context: StepContext,
+  desired: DesiredEndpoint
+): Promise<EndpointView> {
   const { settings, clients } = context
   const id = endpointId(context, desired.name)
-  await context.waiter.until(
+  return context.waiter.until(
     {
       what: `Data Factory to accept managed private endpoint '${desired.name}' in managed virtual network '${settings.managedVirtualNetwork}'`,
       timeoutMs: settings.timeoutMs,
@@ -243,7 +252,7 @@ async function createEndpoint(context: StepContext, desired: DesiredEndpoint): P
     },
     async () => {
       try {
-        await clients.dataFactory.managedPrivateEndpoints.createOrUpdate(
+        const created = await clients.dataFactory.managedPrivateEndpoints.createOrUpdate(
           settings.factory.resourceGroup,
           settings.factory.name,
           settings.managedVirtualNetwork,
@@ -256,7 +265,7 @@ async function createEndpoint(context: StepContext, desired: DesiredEndpoint): P
           },
           requestOptions(context)
         )
-        return { done: true, value: undefined }
+        return { done: true, value: toEndpointView(created) }
       } catch (error) {
         if (statusCodeOf(error) !== 409) {
           throw translateAzureError(
@@ -267,7 +276,7 @@ async function createEndpoint(context: StepContext, desired: DesiredEndpoint): P
           )
         }
         const listed = await findEndpoint(context, desired.name)
-        if (listed && targets(listed, desired)) return { done: true, value: undefined }
+        if (listed && targets(listed, desired)) return { done: true, value: listed }
         return { done: false, status: `Data Factory answered 409: ${errorText(error)}` }
       }
     }
@@ -287,6 +296,11 @@ export interface EndpointResult {
   isNew: boolean
   /** The factory's view of the connection (Pending, Approved…), as last seen. */
   connectionStatus: string
+  /**
+   * The server's connections as last read, for the approval step's first look; undefined when the
+   * endpoint was made after that read (then only a new read can show its connection).
+   */
+  connections?: ConnectionView[]
 }
 
 /** Sets the endpoint's outputs and returns what the later steps need of it. */
@@ -294,7 +308,8 @@ function record(
   context: StepContext,
   endpoint: EndpointView,
   isNew: boolean,
-  server?: ServerConnectionState
+  server?: ServerConnectionState,
+  connections?: ConnectionView[]
 ): EndpointResult {
   context.ledger.output('private-endpoint-id', endpoint.id)
   context.ledger.output('private-endpoint-name', endpoint.name)
@@ -302,20 +317,16 @@ function record(
   // When the two views differ, the server's is the truth (Data Factory's lags).
   context.ledger.output('connection-state', server?.status || endpoint.connectionStatus)
   const { name, id, connectionStatus } = endpoint
-  return { name, id, exists: true, isNew, connectionStatus }
+  return { name, id, exists: true, isNew, connectionStatus, connections }
 }
 
 /** The server's state of the connection of the existing endpoint of this name, if listed. */
-async function observeServerConnection(
+function serverConnectionOf(
   context: StepContext,
+  connections: ConnectionView[],
   endpointName: string
-): Promise<ServerConnectionState | undefined> {
-  const match = matchConnection(
-    await listConnections(context),
-    context.settings.factory.name,
-    endpointName,
-    false
-  )
+): ServerConnectionState | undefined {
+  const match = matchConnection(connections, context.settings.factory.name, endpointName, false)
   // Several matches are the approval step's to explain.
   return match.kind === 'one'
     ? { name: match.connection.name, status: match.connection.status }
@@ -333,8 +344,9 @@ export async function ensureEndpoint(
     groupId: postgresGroupId
   }
   const existing = await listEndpoints(context)
+  // Preflight's server GET listed the connections a moment ago: no list call here.
   const server = existing.some((endpoint) => sameText(endpoint.name, desired.name))
-    ? await observeServerConnection(context, desired.name)
+    ? serverConnectionOf(context, preflight.connections, desired.name)
     : undefined
   const decision = decideEndpointAction(existing, desired, settings.onDrift, server)
   const plan = ledger.mode === 'plan'
@@ -363,7 +375,7 @@ export async function ensureEndpoint(
           ? decision.endpoint
           : await waitUntilProvisioned(context, decision.endpoint.name)
       return {
-        value: record(context, endpoint, false, server),
+        value: record(context, endpoint, false, server, preflight.connections),
         found: `endpoint ${endpoint.name}${note}, ${endpoint.provisioningState}, connection ${endpoint.connectionStatus || 'unknown'}`,
         done: 'reused, nothing to change'
       }
@@ -385,14 +397,17 @@ export async function ensureEndpoint(
         }
       }
       if (decision.kind === 'recreate') await deleteEndpoint(context, decision.endpoint)
-      await createEndpoint(context, desired)
+      const created = await createEndpoint(context, desired)
       ledger.change({
         action: decision.kind === 'create' ? 'created' : 'recreated',
         resource: 'managed-private-endpoint',
         id,
         reason
       })
-      const endpoint = await waitUntilProvisioned(context, desired.name)
+      // The PUT's answer (Provisioning, as a rule) is the first look: no list right after it.
+      const endpoint = isProvisioned(created)
+        ? created
+        : await waitUntilProvisioned(context, desired.name, true)
       return {
         value: record(context, endpoint, true),
         found,

@@ -3,10 +3,10 @@
 import type { FactoryRepoConfigurationUnion } from '@azure/arm-datafactory'
 import { lstat, mkdir, realpath, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { ActionError } from '../errors.js'
+import { ActionError, describeFailure } from '../errors.js'
 import { quoted } from '../escape.js'
 import type { StepOutcome } from '../report.js'
-import type { StepContext } from './context.js'
+import { requestOptions, type StepContext } from './context.js'
 import { postgresGroupId, type EndpointResult } from './endpoint.js'
 import { isFingerprint } from './linked-service.js'
 import type { PreflightFacts } from './preflight.js'
@@ -229,6 +229,21 @@ export interface AppliedObjects {
  * release may do and, in apply with export-path, writes the factory's Git files (output
  * export-files). `applied` is undefined in plan mode. Throws ActionError when a file cannot be written.
  */
+/**
+ * The factory's Git repository (undefined in live mode), read when preflight did not need the
+ * factory: only a run that writes something (or asks for export-path) pays for this read.
+ */
+async function readGitIntegration(context: StepContext): Promise<GitIntegration | undefined> {
+  const { resourceGroup, name, subscriptionId } = context.settings.factory
+  const factory = await describeFailure(
+    'read the data factory',
+    `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.DataFactory/factories/${name}`,
+    'Microsoft.DataFactory/factories/read',
+    () => context.clients.dataFactory.factories.get(resourceGroup, name, requestOptions(context))
+  )
+  return gitIntegrationOf(factory.repoConfiguration)
+}
+
 export async function exportToGit(
   context: StepContext,
   preflight: PreflightFacts,
@@ -237,7 +252,7 @@ export async function exportToGit(
 ): Promise<StepOutcome<void>> {
   const { settings, ledger } = context
   const { exportPath } = settings
-  const { git } = preflight
+  const git = preflight.factoryRead ? preflight.git : await readGitIntegration(context)
   let files: string[] = []
   let masked: string[] = []
   if (exportPath !== undefined && applied) {

@@ -3,10 +3,11 @@
 import type { Factory, IntegrationRuntimeResource } from '@azure/arm-datafactory'
 import type { Server } from '@azure/arm-postgresql-flexible'
 import { listAll } from '../azure.js'
-import { ActionError, describeFailure, unlessNotFound } from '../errors.js'
+import { ActionError, describeFailure, statusCodeOf, unlessNotFound } from '../errors.js'
 import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
 import type { Settings } from '../settings.js'
+import { toConnectionView, type ConnectionView } from './connections.js'
 import { requestOptions, type Finding, type StepContext } from './context.js'
 import { gitIntegrationOf, type GitIntegration } from './export.js'
 
@@ -14,7 +15,10 @@ export interface PreflightObservation {
   factory?: Pick<Factory, 'id' | 'identity' | 'repoConfiguration'>
   managedVirtualNetworks: string[]
   integrationRuntime?: IntegrationRuntimeResource
-  server?: Pick<Server, 'id' | 'state' | 'fullyQualifiedDomainName' | 'network'>
+  server?: Pick<
+    Server,
+    'id' | 'state' | 'fullyQualifiedDomainName' | 'network' | 'privateEndpointConnections'
+  >
   /** The Key Vault linked service, when the credential needs one (`type` undefined = missing). */
   keyVaultStore?: { name: string; type?: string }
 }
@@ -22,8 +26,12 @@ export interface PreflightObservation {
 export interface PreflightFacts {
   serverFqdn: string
   serverId: string
-  /** The factory's Git repository; undefined in live mode. */
+  /** Whether preflight read the factory (then `git` is its Git repository, undefined in live mode). */
+  factoryRead: boolean
+  /** The factory's Git repository; undefined in live mode or when the factory was not read. */
   git?: GitIntegration
+  /** The server's private endpoint connections as its GET listed them (the endpoint step's first look). */
+  connections: ConnectionView[]
 }
 
 /** Where the Key Vault secret lives, when the chosen credential uses one. */
@@ -55,10 +63,7 @@ export function checkPreflight(observed: PreflightObservation, settings: Setting
     })
   }
   const runtime = observed.integrationRuntime
-  const runtimeVnet =
-    runtime?.properties.type === 'Managed'
-      ? runtime.properties.managedVirtualNetwork?.referenceName
-      : undefined
+  const runtimeVnet = runtimeVnetOf(runtime)
   if (!runtime) {
     findings.push({
       message: `Integration runtime '${settings.integrationRuntime}' was not found in data factory '${factory.name}'.`,
@@ -116,29 +121,59 @@ export function checkPreflight(observed: PreflightObservation, settings: Setting
   return findings
 }
 
+/**
+ * Whether the factory itself must be read: only a system-assigned identity credential needs its
+ * `identity`; otherwise a found integration runtime proves the factory exists.
+ */
+export function factoryReadNeeded(settings: Settings): boolean {
+  return settings.linkedService.credential.kind === 'system-assigned-identity'
+}
+
+/** The managed VNet the runtime names, when it is a Managed runtime that names one. */
+function runtimeVnetOf(runtime: IntegrationRuntimeResource | undefined): string | undefined {
+  return runtime?.properties.type === 'Managed'
+    ? runtime.properties.managedVirtualNetwork?.referenceName
+    : undefined
+}
+
+/**
+ * Whether the runtime already proves the managed VNet exists (Data Factory refuses a runtime that
+ * names a missing one), so the VNet list is only read to explain a problem.
+ */
+export function runtimeProvesVnet(
+  runtime: IntegrationRuntimeResource | undefined,
+  settings: Settings
+): boolean {
+  return sameText(runtimeVnetOf(runtime), settings.managedVirtualNetwork)
+}
+
+/** A settled read's value; its error when it failed. */
+function valueOf<T>(read: PromiseSettledResult<T>): T {
+  if (read.status === 'rejected') throw read.reason
+  return read.value
+}
+
+/**
+ * Reads what the checks need, at once: the runtime, the server (whose GET also lists its private
+ * endpoint connections, so the endpoint step needs no list call), the Key Vault linked service
+ * when used, and the factory when its identity matters. The factory and its managed VNets are
+ * read afterwards only to explain a runtime that is missing or outside the VNet.
+ */
 async function observe(context: StepContext): Promise<PreflightObservation> {
   const { settings, clients } = context
   const { resourceGroup, name } = settings.factory
   const options = requestOptions(context)
   const factoryId = `/subscriptions/${settings.factory.subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.DataFactory/factories/${name}`
-  const factory = await describeFailure(
-    'read the data factory',
-    factoryId,
-    'Microsoft.DataFactory/factories/read',
-    () => unlessNotFound(() => clients.dataFactory.factories.get(resourceGroup, name, options))
-  )
-  if (!factory) return { managedVirtualNetworks: [] }
-  const store = keyVaultStoreOf(settings)
-  const [vnets, integrationRuntime, server, keyVaultStore] = await Promise.all([
+  const readFactory = () =>
     describeFailure(
-      'list the managed virtual networks',
+      'read the data factory',
       factoryId,
-      'Microsoft.DataFactory/factories/managedVirtualNetworks/read',
-      () =>
-        listAll(
-          clients.dataFactory.managedVirtualNetworks.listByFactory(resourceGroup, name, options)
-        )
-    ),
+      'Microsoft.DataFactory/factories/read',
+      () => unlessNotFound(() => clients.dataFactory.factories.get(resourceGroup, name, options))
+    )
+  const store = keyVaultStoreOf(settings)
+  const settled = await Promise.allSettled([
+    factoryReadNeeded(settings) ? readFactory() : undefined,
     describeFailure(
       'read the integration runtime',
       `${factoryId}/integrationruntimes/${settings.integrationRuntime}`,
@@ -174,13 +209,48 @@ async function observe(context: StepContext): Promise<PreflightObservation> {
             )
         )
   ])
+  const [factoryRead, runtimeRead, serverRead, keyVaultRead] = settled
+  const scopeRefused =
+    runtimeRead.status === 'rejected' && [403, 404].includes(statusCodeOf(runtimeRead.reason) ?? 0)
+  if (scopeRefused && !factoryReadNeeded(settings)) {
+    // Refused at the factory's level too? Then that is the failure to explain (scope, inputs).
+    if (!(await readFactory())) return { managedVirtualNetworks: [] }
+  }
+  // The first failure in a person's order: factory, runtime, server, Key Vault linked service.
+  const factory = valueOf(factoryRead)
+  const integrationRuntime = valueOf(runtimeRead)
+  const server = valueOf(serverRead)
+  const keyVaultStore = valueOf(keyVaultRead)
+  const keyVault =
+    store === undefined ? undefined : { name: store, type: keyVaultStore?.properties.type }
+  if (runtimeProvesVnet(integrationRuntime, settings)) {
+    return {
+      // The runtime was found in the factory, so the factory exists; its identity was read if needed.
+      factory: factory ?? { id: factoryId },
+      managedVirtualNetworks: [settings.managedVirtualNetwork],
+      integrationRuntime,
+      server,
+      keyVaultStore: keyVault
+    }
+  }
+  // Something is wrong: read the factory and its managed VNets to say exactly what.
+  const found = factory ?? (await readFactory())
+  if (!found) return { managedVirtualNetworks: [] }
+  const vnets = await describeFailure(
+    'list the managed virtual networks',
+    factoryId,
+    'Microsoft.DataFactory/factories/managedVirtualNetworks/read',
+    () =>
+      listAll(
+        clients.dataFactory.managedVirtualNetworks.listByFactory(resourceGroup, name, options)
+      )
+  )
   return {
-    factory,
+    factory: found,
     managedVirtualNetworks: vnets.map((vnet) => vnet.name ?? ''),
     integrationRuntime,
     server,
-    keyVaultStore:
-      store === undefined ? undefined : { name: store, type: keyVaultStore?.properties.type }
+    keyVaultStore: keyVault
   }
 }
 
@@ -199,7 +269,9 @@ export async function runPreflight(context: StepContext): Promise<StepOutcome<Pr
     value: {
       serverFqdn: fqdn,
       serverId: observed.server?.id ?? context.settings.server.id,
-      git: gitIntegrationOf(observed.factory?.repoConfiguration)
+      factoryRead: observed.factory !== undefined,
+      git: gitIntegrationOf(observed.factory?.repoConfiguration),
+      connections: (observed.server?.privateEndpointConnections ?? []).map(toConnectionView)
     },
     found: `factory ${context.settings.factory.name} with managed VNet ${context.settings.managedVirtualNetwork} and runtime ${context.settings.integrationRuntime}; server ${fqdn} Ready`,
     done: 'checked, nothing to change'

@@ -1,0 +1,129 @@
+// Preflight's request budget: which reads it sends (the runtime and the server always, the
+// factory and its managed VNets only when needed), against fake SDK clients that count calls.
+import { describe, expect, it } from '@jest/globals'
+import { factoryReadNeeded, runPreflight, runtimeProvesVnet } from '../src/steps/preflight.js'
+import { fakeStepContext, pages } from './step-context.js'
+
+const managedRuntime = (vnet?: string) => ({
+  name: 'AutoResolveIntegrationRuntime',
+  properties: {
+    type: 'Managed',
+    ...(vnet
+      ? { managedVirtualNetwork: { type: 'ManagedVirtualNetworkReference', referenceName: vnet } }
+      : {})
+  }
+})
+
+const readyServer = {
+  id: '/subscriptions/s/resourceGroups/rg-data/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg-demo',
+  state: 'Ready',
+  fullyQualifiedDomainName: 'pg-demo.postgres.database.azure.com',
+  network: {},
+  privateEndpointConnections: [
+    {
+      name: 'adf-demo.pg-pg-demo.guid',
+      id: '/connections/c',
+      privateEndpoint: { id: '/pe/adf-demo.pg-pg-demo' },
+      privateLinkServiceConnectionState: { status: 'Approved', description: 'ok' },
+      provisioningState: 'Succeeded'
+    }
+  ]
+}
+
+/** Fake clients answering preflight's reads, recording which were sent. */
+function clientsFor(runtime: object | undefined) {
+  const calls: string[] = []
+  const notFound = Object.assign(new Error('not found'), { name: 'RestError', statusCode: 404 })
+  const clients = {
+    dataFactory: {
+      factories: {
+        get: async () => {
+          calls.push('factory')
+          return { id: '/f', identity: { principalId: 'p' } }
+        }
+      },
+      integrationRuntimes: {
+        get: async () => {
+          calls.push('runtime')
+          if (!runtime) throw notFound
+          return runtime
+        }
+      },
+      managedVirtualNetworks: {
+        listByFactory: () => {
+          calls.push('managed VNet list')
+          return pages(() => [{ name: 'default' }])
+        }
+      },
+      linkedServices: {
+        get: async () => {
+          calls.push('Key Vault linked service')
+          return { properties: { type: 'AzureKeyVault' } }
+        }
+      }
+    },
+    postgres: {
+      servers: {
+        get: async () => {
+          calls.push('server')
+          return readyServer
+        }
+      }
+    }
+  }
+  return { clients, calls }
+}
+
+describe('preflight reads', () => {
+  it('reads the runtime and the server only, when the runtime names the managed VNet', async () => {
+    const { clients, calls } = clientsFor(managedRuntime('default'))
+    const { context } = fakeStepContext(clients)
+    const outcome = await runPreflight(context)
+    expect(calls.sort()).toEqual(['runtime', 'server'])
+    // The server's GET lists its connections: the endpoint step's first look needs no list call.
+    expect(outcome.value.connections).toEqual([
+      {
+        name: 'adf-demo.pg-pg-demo.guid',
+        id: '/connections/c',
+        privateEndpointId: '/pe/adf-demo.pg-pg-demo',
+        status: 'Approved',
+        description: 'ok',
+        provisioningState: 'Succeeded'
+      }
+    ])
+  })
+
+  it('reads the factory and its managed VNets to explain a runtime outside the VNet', async () => {
+    const { clients, calls } = clientsFor(managedRuntime())
+    const { context } = fakeStepContext(clients)
+    await expect(runPreflight(context)).rejects.toThrow(
+      /does not run in managed virtual network 'default'/
+    )
+    expect(calls.sort()).toEqual(['factory', 'managed VNet list', 'runtime', 'server'])
+  })
+
+  it('reads the factory to tell a missing runtime from a missing factory', async () => {
+    const { clients, calls } = clientsFor(undefined)
+    const { context } = fakeStepContext(clients)
+    await expect(runPreflight(context)).rejects.toThrow(/was not found in data factory/)
+    expect(calls).toContain('factory')
+  })
+
+  it('reads the factory up front only when its identity matters', () => {
+    const settings = (inputs: Record<string, string>) =>
+      fakeStepContext({}, { inputs }).context.settings
+    expect(factoryReadNeeded(settings({}))).toBe(false)
+    expect(
+      factoryReadNeeded(
+        settings({ password: '', 'linked-service-auth': 'system-assigned-identity' })
+      )
+    ).toBe(true)
+  })
+
+  it('a Managed runtime naming the VNet (any case) proves it; another or none does not', () => {
+    const { settings } = fakeStepContext({}).context
+    expect(runtimeProvesVnet(managedRuntime('DEFAULT') as never, settings)).toBe(true)
+    expect(runtimeProvesVnet(managedRuntime('other') as never, settings)).toBe(false)
+    expect(runtimeProvesVnet(undefined, settings)).toBe(false)
+  })
+})
