@@ -116,7 +116,9 @@ describe('request budget per path', () => {
         'DELETE probe pipelines': 1,
         'DELETE probe datasets': 1,
         'DELETE staged linked service': 1,
-        'PUT linked service': 1
+        'PUT linked service': 1,
+        // Something was written: is the factory Git-integrated (a release may delete it)?
+        'GET factory': 1
       })
       // The run starts only after Data Factory was seen to show Approved (its last endpoint list).
       const lines = run.requests.map((entry) => `${entry.method} ${entry.path}`)
