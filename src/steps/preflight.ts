@@ -13,6 +13,8 @@ import { gitIntegrationOf, type GitIntegration } from './export.js'
 
 export interface PreflightObservation {
   factory?: Pick<Factory, 'id' | 'identity' | 'repoConfiguration'>
+  /** Whether `factory` is the factory as read (not only its id, known from the runtime's path). */
+  factoryRead?: boolean
   managedVirtualNetworks: string[]
   integrationRuntime?: IntegrationRuntimeResource
   server?: Pick<
@@ -227,6 +229,7 @@ async function observe(context: StepContext): Promise<PreflightObservation> {
     return {
       // The runtime was found in the factory, so the factory exists; its identity was read if needed.
       factory: factory ?? { id: factoryId },
+      factoryRead: factory !== undefined,
       managedVirtualNetworks: [settings.managedVirtualNetwork],
       integrationRuntime,
       server,
@@ -247,6 +250,7 @@ async function observe(context: StepContext): Promise<PreflightObservation> {
   )
   return {
     factory: found,
+    factoryRead: true,
     managedVirtualNetworks: vnets.map((vnet) => vnet.name ?? ''),
     integrationRuntime,
     server,
@@ -269,7 +273,7 @@ export async function runPreflight(context: StepContext): Promise<StepOutcome<Pr
     value: {
       serverFqdn: fqdn,
       serverId: observed.server?.id ?? context.settings.server.id,
-      factoryRead: observed.factory !== undefined,
+      factoryRead: observed.factoryRead ?? false,
       git: gitIntegrationOf(observed.factory?.repoConfiguration),
       connections: (observed.server?.privateEndpointConnections ?? []).map(toConnectionView)
     },
