@@ -9,8 +9,10 @@ export function asRunnerLog(chunk: string): string {
     .filter((line) => !line.startsWith('::add-mask::') && !line.startsWith('::debug::'))
     .map((line) =>
       line.replace(
-        /^::(error|warning|notice)[^:]*::/,
-        (_, level: string) => `${level.toUpperCase()}: `
+        /^::(error|warning|notice)[^:]*::(.*)$/,
+        // The runner decodes a command's data (%0A → line break, …) before it shows it.
+        (_, level: string, data: string) =>
+          `${level.toUpperCase()}: ${data.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')}`
       )
     )
     .join('\n')
