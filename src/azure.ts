@@ -181,7 +181,7 @@ export function claimsOf(jwt: string): PresentedClaims {
 }
 
 /** Seconds since the epoch when a JWT expires (its `exp`), or undefined when it says none. */
-export function expiryOf(jwt: string): number | undefined {
+function expiryOf(jwt: string): number | undefined {
   const { exp } = payloadOf(jwt)
   return typeof exp === 'number' ? exp : undefined
 }

@@ -90,7 +90,7 @@ export function nextPauseMs(pollIntervalMs: number, waitedMs: number): number {
 }
 
 /** Longest silence during a wait: a heartbeat line at least this often. */
-export const heartbeatMs = 30_000
+const heartbeatMs = 30_000
 /** A safety bound on the number of looks per wait, whatever the durations. */
 const maxPollsPerWait = 10_000
 

@@ -9,9 +9,6 @@ import { cleanupOptions, requestOptions, type StepContext } from './context.js'
 import { untestedReason, type LinkedServiceResult } from './linked-service.js'
 import { removeProbes, trackProbe } from './probes.js'
 
-// Teardown imports these from here.
-export { isProbe, removeProbes } from './probes.js'
-
 const probeActivityName = 'LookupPostgreSql'
 
 export function probePipeline(datasetName: string, query: string): PipelineResource {

@@ -55,7 +55,7 @@ export interface GitFile {
 }
 
 /** What Data Factory Studio itself commits for a SecureString: the value never leaves the factory. */
-export const secureStringPlaceholder = '**********'
+const secureStringPlaceholder = '**********'
 
 /** `properties` with every SecureString value replaced by the placeholder; the paths replaced. */
 export function maskSecureStrings(value: unknown, at = ''): { value: unknown; masked: string[] } {
