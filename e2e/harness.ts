@@ -14,7 +14,13 @@ import {
   type RunningEmulator,
   type Scenario
 } from '../emulator/index.js'
-import { repositoryRoot, runAction, scenarioInputs, type ActionResult } from '../runner/index.js'
+import {
+  repositoryRoot,
+  runAction,
+  scenarioInputs,
+  workflowCommands,
+  type ActionResult
+} from '../runner/index.js'
 
 /** Bound for one scenario: a run takes seconds; this only stops a hang from stalling the suite. */
 export const scenarioTimeoutMs = 60_000
@@ -211,19 +217,6 @@ export interface RunOptions {
   meanwhile?: (emulator: RunningEmulator) => Promise<void>
   /** GITHUB_WORKSPACE to keep for inspection (the caller removes it); default: a temporary one. */
   workspace?: string
-}
-
-/** Workflow command data as the runner decodes it (%0A → newline, …). */
-function decodeCommandData(data: string): string {
-  return data.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')
-}
-
-function workflowCommands(stdout: string, command: string): string[] {
-  const prefix = `::${command}`
-  return stdout
-    .split('\n')
-    .filter((line) => line.startsWith(prefix))
-    .map((line) => decodeCommandData(line.slice(line.indexOf('::', 2) + 2)))
 }
 
 /** The outputs action.yml declares: every successful apply must set them all. */

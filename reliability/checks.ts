@@ -1,7 +1,7 @@
 // The judgments of the reliability run, as pure functions of one finished run and the emulator's
 // state: how the run ended, and which invariants (no duplicates, no probes left, no secret shown) hold.
 import { strayedSecret, type RequestLogEntry } from '../emulator/index.js'
-import type { ActionResult } from '../runner/index.js'
+import { workflowCommands, type ActionResult } from '../runner/index.js'
 
 /** What the run is for: the resources a converged apply leaves, by name. */
 export interface Target {
@@ -83,11 +83,7 @@ export type Ending = 'success' | 'clear failure' | 'crash'
 
 /** `::error::` messages, decoded as the runner shows them. */
 export function errorMessages(stdout: string): string[] {
-  return stdout
-    .split('\n')
-    .filter((line) => line.startsWith('::error'))
-    .map((line) => line.slice(line.indexOf('::', 2) + 2))
-    .map((data) => data.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%'))
+  return workflowCommands(stdout, 'error')
 }
 
 /** An uncaught error's stack frame (`    at fn (file.js:1:2)`). */

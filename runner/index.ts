@@ -224,3 +224,17 @@ export async function runAction(run: ActionRun): Promise<ActionResult> {
 export function runPostStep(run: ActionRun, main: ActionResult): Promise<ActionResult> {
   return runAction({ ...run, state: main.state })
 }
+
+/** Workflow command data as the runner decodes it (%0A → line break, …). */
+export function decodeCommandData(data: string): string {
+  return data.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')
+}
+
+/** The data of each `::<command>…::` line of a step's stdout, decoded as the runner shows it. */
+export function workflowCommands(stdout: string, command: string): string[] {
+  const prefix = `::${command}`
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith(prefix))
+    .map((line) => decodeCommandData(line.slice(line.indexOf('::', 2) + 2)))
+}

@@ -1,6 +1,6 @@
 // How a person sees a run of the bundle: the runner's log (masks and debug lines hidden, annotations
 // labelled), then the outputs and the job summary. Used by `npm run demo` and `npm run action`.
-import type { ActionResult } from './index.js'
+import { decodeCommandData, type ActionResult } from './index.js'
 
 /** A chunk of the action's stdout as a runner's log shows it. */
 export function asRunnerLog(chunk: string): string {
@@ -10,9 +10,7 @@ export function asRunnerLog(chunk: string): string {
     .map((line) =>
       line.replace(
         /^::(error|warning|notice)[^:]*::(.*)$/,
-        // The runner decodes a command's data (%0A → line break, …) before it shows it.
-        (_, level: string, data: string) =>
-          `${level.toUpperCase()}: ${data.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')}`
+        (_, level: string, data: string) => `${level.toUpperCase()}: ${decodeCommandData(data)}`
       )
     )
     .join('\n')
