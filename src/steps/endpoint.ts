@@ -7,7 +7,12 @@ import { ActionError, describeFailure, statusCodeOf, translateAzureError } from 
 import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
 import type { DriftPolicy } from '../settings.js'
-import { isRefusedStatus, matchConnection, type ConnectionView } from './connections.js'
+import {
+  isRefusedStatus,
+  matchConnection,
+  type ConnectionView,
+  type EndpointRef
+} from './connections.js'
 import { requestOptions, type StepContext } from './context.js'
 import type { PreflightFacts } from './preflight.js'
 
@@ -22,6 +27,8 @@ export interface EndpointView {
   connectionStatus: string
   connectionDescription: string
   isReserved: boolean
+  /** `properties.resourceId`: the private endpoint Data Factory made for it; '' when not stated. */
+  privateEndpointId: string
 }
 
 export interface DesiredEndpoint {
@@ -125,7 +132,9 @@ function toEndpointView(resource: ManagedPrivateEndpointResource): EndpointView 
     provisioningState: properties.provisioningState ?? '',
     connectionStatus: properties.connectionState?.status ?? '',
     connectionDescription: properties.connectionState?.description ?? '',
-    isReserved: properties.isReserved ?? false
+    isReserved: properties.isReserved ?? false,
+    // Not in the SDK's model; it keeps unknown properties (cliext-datafactory-2022_mpe-get.json).
+    privateEndpointId: typeof properties.resourceId === 'string' ? properties.resourceId : ''
   }
 }
 
@@ -287,13 +296,10 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 
-export interface EndpointResult {
-  name: string
+export interface EndpointResult extends EndpointRef {
   id: string
   /** False only in plan mode, when apply would create or recreate it. */
   exists: boolean
-  /** Made by this run: a Disconnected connection on the server belongs to its predecessor. */
-  isNew: boolean
   /** The factory's view of the connection (Pending, Approved…), as last seen. */
   connectionStatus: string
   /**
@@ -316,17 +322,25 @@ function record(
   context.ledger.output('provisioning-state', endpoint.provisioningState)
   // When the two views differ, the server's is the truth (Data Factory's lags).
   context.ledger.output('connection-state', server?.status || endpoint.connectionStatus)
-  const { name, id, connectionStatus } = endpoint
-  return { name, id, exists: true, isNew, connectionStatus, connections }
+  const { name, id, connectionStatus, privateEndpointId } = endpoint
+  return { name, id, privateEndpointId, exists: true, isNew, connectionStatus, connections }
 }
 
-/** The server's state of the connection of the existing endpoint of this name, if listed. */
+/** The server's state of the connection of an existing endpoint, if listed. */
 function serverConnectionOf(
   context: StepContext,
   connections: ConnectionView[],
-  endpointName: string
+  endpoint: EndpointView
 ): ServerConnectionState | undefined {
-  const match = matchConnection(connections, context.settings.factory.name, endpointName, false)
+  const match = matchConnection(
+    connections,
+    {
+      factoryName: context.settings.factory.name,
+      endpointName: endpoint.name,
+      privateEndpointId: endpoint.privateEndpointId
+    },
+    false
+  )
   // Several matches are the approval step's to explain.
   return match.kind === 'one'
     ? { name: match.connection.name, status: match.connection.status }
@@ -344,10 +358,9 @@ export async function ensureEndpoint(
     groupId: postgresGroupId
   }
   const existing = await listEndpoints(context)
+  const sameName = existing.find((endpoint) => sameText(endpoint.name, desired.name))
   // Preflight's server GET listed the connections a moment ago: no list call here.
-  const server = existing.some((endpoint) => sameText(endpoint.name, desired.name))
-    ? serverConnectionOf(context, preflight.connections, desired.name)
-    : undefined
+  const server = sameName ? serverConnectionOf(context, preflight.connections, sameName) : undefined
   const decision = decideEndpointAction(existing, desired, settings.onDrift, server)
   const plan = ledger.mode === 'plan'
   const id = endpointId(context, desired.name)
@@ -391,7 +404,14 @@ export async function ensureEndpoint(
         ledger.change({ action: decision.kind, resource: 'managed-private-endpoint', id, reason })
         ledger.output('private-endpoint-name', desired.name)
         return {
-          value: { name: desired.name, id, exists: false, isNew: true, connectionStatus: '' },
+          value: {
+            name: desired.name,
+            id,
+            privateEndpointId: '',
+            exists: false,
+            isNew: true,
+            connectionStatus: ''
+          },
           found,
           done: `would ${decision.kind}`
         }
