@@ -32,7 +32,10 @@ function listed(connection: ConnectionView) {
     name: connection.name,
     id: connection.id,
     privateEndpoint: { id: connection.privateEndpointId },
-    privateLinkServiceConnectionState: { status: connection.status },
+    privateLinkServiceConnectionState: {
+      status: connection.status,
+      ...(connection.description && { description: connection.description })
+    },
     provisioningState: connection.provisioningState
   }
 }
@@ -207,6 +210,52 @@ describe('ensureApproval converges with runs that approve at the same time', () 
       "The private endpoint connection on server 'pg-demo' is Disconnected."
     )
     expect(recorded.outputs['connection-state']).toBe('Disconnected')
+  })
+})
+
+describe('an approval whose operation fails', () => {
+  const failedOperation = () =>
+    new Error(
+      "The long-running operation has failed. InternalServerError. An unexpected error occured while processing the request. Tracking ID: 't-1'"
+    )
+  const poller = () => ({
+    poll: async () => {
+      throw failedOperation()
+    },
+    isDone: () => false
+  })
+
+  it('re-reads the connection: rejected meanwhile, the error says Rejected, its description, on-drift: recreate and the operation error', async () => {
+    const pending = view()
+    const rejected = view({ status: 'Rejected', description: 'Not on the change calendar' })
+    const { context, recorded } = fakeStepContext(
+      clientsFor([[pending], [rejected]], async () => poller())
+    )
+    const failure = await ensureApproval(context, newEndpoint).catch((error: unknown) => error)
+    expect(failure).toMatchObject({
+      message: expect.stringMatching(
+        /is Rejected \("Not on the change calendar"\)\. Azure accepted this run's approval of connection '\/connections\/c' \(202\), but its operation failed \(InternalServerError: An unexpected error occured while processing the request\. Tracking ID: 't-1'\): the connection became Rejected on the server after this run read it Pending\./
+      ),
+      resource: '/connections/c',
+      hint: expect.stringContaining('on-drift: recreate')
+    })
+    expect(recorded.outputs['connection-state']).toBe('Rejected')
+  })
+
+  it('still Pending after the failure: names the operation code, message and the connection id, not the generic hint', async () => {
+    const pending = view()
+    const { context } = fakeStepContext(clientsFor([[pending]], async () => poller()))
+    const failure = await ensureApproval(context, newEndpoint).catch((error: unknown) => error)
+    expect(failure).toMatchObject({
+      message: expect.stringContaining(
+        "Azure accepted the request, but its operation on '/connections/c' failed (InternalServerError: An unexpected error occured"
+      ),
+      hint: expect.stringContaining(
+        'Azure accepted the request and started an operation on /connections/c'
+      )
+    })
+    expect((failure as Error).message).toContain('the server now lists the connection as Pending')
+    expect((failure as { hint: string }).hint).not.toContain('does not recognise')
   })
 })
 

@@ -22,6 +22,13 @@ const lookup = (message: string): FailureSignal => signalFromMessage('connection
 /** One failure as Azure reports it, for every kind in the catalogue. */
 const samples: Record<string, FailureSignal> = {
   'id-token-missing': { ...signIn('Azure CLI could not be found'), code: 'IdTokenMissing' },
+  'operation-failed': {
+    area: 'resource-manager',
+    code: 'InternalServerError',
+    operationFailed: true,
+    message:
+      "The long-running operation has failed. InternalServerError. An unexpected error occured while processing the request. Tracking ID: 't'"
+  },
   'federated-issuer': signIn('AADSTS700211: No matching federated identity record (issuer)'),
   'federated-audience': signIn('invalid_client: Error(s): 700212 - Description: AADSTS700212: …'),
   'federated-subject': signIn('AADSTS700213: No matching federated identity record (subject)'),

@@ -9,10 +9,13 @@ import {
   factoryState,
   ids,
   scenarioTimeoutMs,
+  sleep,
   useEmulator,
   type DbaRecord,
-  type E2eRun
+  type E2eRun,
+  type EmulatorState
 } from './harness.js'
+import type { RunningEmulator } from '../emulator/index.js'
 
 const session = useEmulator(e2eScenario())
 const approvePermission =
@@ -25,6 +28,34 @@ function approvalRequests(run: E2eRun) {
   return run.requests.filter(
     (entry) => entry.method === 'PUT' && entry.path.includes('/privateEndpointConnections/')
   )
+}
+
+/**
+ * Holds the action's approval PUT for a moment and, while it is held (after the action read the
+ * connection Pending), rejects the connection as a DBA would.
+ */
+async function rejectWhileApprovalHeld(emulator: RunningEmulator, description: string) {
+  const held = emulator.admin.injectFault({
+    kind: 'delay',
+    method: 'PUT',
+    path: '/privateEndpointConnections/[^/]+$',
+    delayMs: 1_500
+  })
+  const deadline = Date.now() + 20_000
+  while (emulator.admin.faults().some((fault) => fault.id === held.id)) {
+    if (Date.now() > deadline) throw new Error('The approval PUT never came')
+    await sleep(25)
+  }
+  const connection = connectionFrom(
+    emulator.admin.snapshot() as EmulatorState,
+    ids.factoryName,
+    ids.defaultEndpointName
+  )
+  emulator.admin.reject({
+    server: ids.serverName,
+    connectionName: connection?.name,
+    description
+  })
 }
 
 function ourConnection() {
@@ -159,6 +190,32 @@ describe('approval', () => {
       })
       expect(run.outputs['connection-test']).toBe('succeeded')
       expect(run.summary).toMatch(/^\| ✅ Approval \|.*no permission to approve/m)
+    },
+    scenarioTimeoutMs
+  )
+
+  test(
+    '7 a DBA rejects between our read and our approval PUT: Azure accepts it (202) and the operation fails; the error says Rejected, the description and on-drift: recreate',
+    async () => {
+      const description = 'Not on the change calendar (CHG-4712)'
+      const run = await session.run(
+        { 'approval-timeout': '30s' },
+        { meanwhile: (emulator) => rejectWhileApprovalHeld(emulator, description) }
+      )
+      expect(run.exitCode).toBe(1)
+      expect(approvalRequests(run).map((entry) => entry.status)).toEqual([202])
+      expect(run.errors).toHaveLength(1)
+      const [error] = run.errors
+      expect(error).toContain('Rejected')
+      expect(error).toContain(description)
+      expect(error).toContain('on-drift: recreate')
+      // The operation's own error code and message, and the connection's full ARM id.
+      expect(error).toContain('InternalServerError')
+      expect(error).toContain(ourConnection()?.id ?? 'no connection')
+      expect(error).not.toMatch(/does not recognise/)
+      expect(run.outputs['connection-state']).toBe('Rejected')
+      expect(run.summary).toMatch(/^\| ❌ Approval \|/m)
+      expect(factoryState(session.state()).linkedservices).toEqual([])
     },
     scenarioTimeoutMs
   )

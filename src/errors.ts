@@ -54,6 +54,28 @@ function isRestError(error: unknown): error is RestErrorLike {
   return error instanceof Error && error.name === 'RestError'
 }
 
+/** What a long-running operation that ended `Failed` said: its `error` code and message. */
+export interface OperationFailure {
+  code: string
+  message: string
+}
+
+/**
+ * The code and message of a failed long-running operation, as @azure/core-lro 2 words the error
+ * its poller throws ("The long-running operation has failed. <code>. <message>", from the status
+ * body's `error`: azcli-postgresql_asyncop-approve-rejected-failed.json); undefined for any other
+ * error, also when it is the cause of an ActionError.
+ */
+export function operationFailureOf(error: unknown): OperationFailure | undefined {
+  if (!(error instanceof Error)) return undefined
+  if (error instanceof ActionError) return operationFailureOf(error.cause)
+  const words = /^The long-running operation has failed(?:\. ([^.\s]+)\. ([\s\S]*))?$/.exec(
+    error.message
+  )
+  if (!words) return undefined
+  return { code: words[1] ?? 'unknown', message: words[2] ?? 'Azure gave no error' }
+}
+
 /** The HTTP status of a RestError, also when it is the cause of an ActionError. */
 export function statusCodeOf(error: unknown): number | undefined {
   if (isRestError(error)) return error.statusCode
@@ -135,6 +157,14 @@ export function translateAzureError(
   const area = isCredentialError(error) ? 'sign-in' : 'resource-manager'
   const signal = signalFromMessage(area, message)
   const facts = { scope: resource, scopeInputs: inputsOfScope(resource) }
+  const failed = operationFailureOf(error)
+  if (failed) {
+    const explanation = explain({ ...signal, code: failed.code, operationFailed: true }, facts)
+    return new ActionError(
+      `Could not ${what}: Azure accepted the request, but its operation on '${resource}' failed (${failed.code}: ${failed.message})`,
+      { resource, cause: error, hint: hintOf(explanation) }
+    )
+  }
   if (!isRestError(error)) {
     const explanation = explain(signal, facts)
     return new ActionError(`Could not ${subject}: ${message}`, {

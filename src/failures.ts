@@ -19,6 +19,8 @@ export interface FailureSignal {
   sqlState?: string
   /** The RBAC action the failed request needed (from ARM's message, or the caller's knowledge). */
   permission?: string
+  /** Azure accepted the request (202) and the long-running operation it started ended Failed. */
+  operationFailed?: boolean
   message: string
 }
 
@@ -461,6 +463,17 @@ export const failureCatalogue: readonly FailureKind[] = [
     cause: () => 'The integration runtime could not reach the server.',
     fix: () =>
       "Check that the managed private endpoint is Approved in Data Factory, that 'integration-runtime' runs in the managed virtual network, and that the server accepts the connection."
+  },
+  {
+    id: 'operation-failed',
+    area: 'resource-manager',
+    title: 'Accepted, then the operation failed',
+    recognisedBy: 'the long-running operation Azure started (202) ended Failed',
+    test: (signal) => signal.operationFailed === true,
+    cause: ({ scope }) =>
+      `Azure accepted the request and started an operation on ${scope}, which then failed with the code and message above (Azure answers even a refusal this way: approving a Rejected connection ends InternalServerError).`,
+    fix: () =>
+      "Look at the resource's state in the Azure portal (someone may have changed it meanwhile) and run again; if it fails the same way, open an Azure support request quoting the operation's message (it carries a Tracking ID)."
   }
 ]
 

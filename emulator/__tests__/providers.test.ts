@@ -444,7 +444,7 @@ describe('managed private endpoint to PostgreSQL: provisioning, connection, appr
     )
   })
 
-  it('answers the approve PUT with 202 and both polling headers', async () => {
+  it('answers the approve PUT with 202, both polling headers and no Retry-After, as recorded', async () => {
     const foreign = (
       admin.listConnections(serverId) as {
         name: string
@@ -462,7 +462,10 @@ describe('managed private endpoint to PostgreSQL: provisioning, connection, appr
       /^https:\/\/127\.0\.0\.1\/subscriptions\/.+\/providers\/Microsoft\.DBforPostgreSQL\/locations\/westeurope\/azureAsyncOperation\/[0-9a-f-]+\?api-version=2024-08-01$/
     )
     expect(response.headers?.Location).toContain('/operationResults/')
-    expect(response.headers?.['Retry-After']).toBe('0')
+    expect(response.headers).not.toHaveProperty('Retry-After')
+    expect(response.body).toMatchObject({
+      operation: 'UpsertPrivateEndpointConnectionManagementOperation'
+    })
     const statusPath = new URL(response.headers?.['Azure-AsyncOperation'] as string)
     const inProgress = await call('GET', statusPath.pathname + statusPath.search)
     expect(inProgress.body).toMatchObject({ status: 'InProgress' })
@@ -486,10 +489,19 @@ describe('managed private endpoint to PostgreSQL: provisioning, connection, appr
     const reapprove = await call('PUT', connectionPath, {
       properties: { privateLinkServiceConnectionState: { status: 'Approved', description: '' } }
     })
-    expect(reapprove.status).toBe(400)
-    expect(JSON.stringify(reapprove.body)).toContain(
-      'Approving rejected private endpoint connections is not supported'
-    )
+    // Accepted; only the operation fails (azcli-postgresql_asyncop-approve-rejected-failed.json).
+    expect(reapprove.status).toBe(202)
+    await new Promise((resolve) => setTimeout(resolve, delays.connectionUpdateMs + 10))
+    const failedPath = new URL(reapprove.headers?.['Azure-AsyncOperation'] as string)
+    expect((await call('GET', failedPath.pathname + failedPath.search)).body).toMatchObject({
+      status: 'Failed',
+      error: { code: 'InternalServerError' }
+    })
+    expect(
+      (admin.listConnections(serverId) as { name: string; properties: unknown }[]).find(
+        (connection) => connection.name === foreign?.name
+      )?.properties
+    ).toMatchObject({ privateLinkServiceConnectionState: { status: 'Rejected' } })
   })
 
   it('lets an endpoint to a VNet-integrated server fail provisioning without a connection', async () => {

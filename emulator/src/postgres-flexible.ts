@@ -47,6 +47,8 @@ interface OperationRecord {
   connectionName: string
   /** The state an approve/reject sets; undefined for a delete. */
   update?: { status: ConnectionStatus; description: string }
+  /** How the operation ends instead (an approval of a Rejected connection). */
+  failure?: { code: string; message: string }
   startedAt: number
   completesAt: number
   status: 'InProgress' | 'Succeeded' | 'Failed'
@@ -188,9 +190,10 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
       properties: {
         privateEndpoint: { id: connection.privateEndpointId },
         groupIds: [groupId],
+        // No description key when there is none (azcli-postgresql_server-get-with-pending-connection.json).
         privateLinkServiceConnectionState: {
           status: connection.status,
-          description: connection.description,
+          ...(connection.description && { description: connection.description }),
           actionsRequired: 'None'
         },
         provisioningState: connection.provisioningState
@@ -245,7 +248,8 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
     req: EmuRequest,
     server: ServerRecord,
     connection: ConnectionRecord,
-    update: OperationRecord['update']
+    update: OperationRecord['update'],
+    failure?: OperationRecord['failure']
   ): EmuResponse {
     const now = Date.now()
     const operation: OperationRecord = {
@@ -253,6 +257,7 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
       server,
       connectionName: connection.name,
       update,
+      failure,
       startedAt: now,
       completesAt: now + delays.connectionUpdateMs,
       status: 'InProgress'
@@ -261,12 +266,19 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
     connection.provisioningState = update ? 'Updating' : 'Deleting'
     const apiVersion = req.query.get('api-version') ?? postgresApiVersions[0]
     const base = `${baseUrl(req)}/subscriptions/${server.seed.subscriptionId}/providers/${provider}/locations/${server.seed.location}`
+    // Both polling headers, no Retry-After, and a body naming the operation
+    // (azcli-postgresql_pec-put-approve-202.json, azcli-postgresql_pec-delete-202.json).
     return {
       status: 202,
       headers: {
         'Azure-AsyncOperation': `${base}/azureAsyncOperation/${operation.id}?api-version=${apiVersion}`,
-        Location: `${base}/operationResults/${operation.id}?api-version=${apiVersion}`,
-        'Retry-After': retryAfterSeconds(operation, now)
+        Location: `${base}/operationResults/${operation.id}?api-version=${apiVersion}`
+      },
+      body: {
+        operation: update
+          ? 'UpsertPrivateEndpointConnectionManagementOperation'
+          : 'DropPrivateEndpointConnectionManagementOperation',
+        startTime: new Date(now).toISOString()
       }
     }
   }
@@ -290,6 +302,13 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
 
   function completeOperation(operation: OperationRecord): void {
     const { server, update } = operation
+    if (operation.failure) {
+      operation.status = 'Failed'
+      operation.error = operation.failure
+      const connection = server.connections.get(operation.connectionName.toLowerCase())
+      if (connection) connection.provisioningState = 'Succeeded'
+      return
+    }
     const connection = server.connections.get(operation.connectionName.toLowerCase())
     if (!connection) {
       operation.status = 'Failed'
@@ -331,7 +350,9 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
   function validateUpdate(
     connection: ConnectionRecord,
     body: unknown
-  ): { rejection: EmuResponse } | { update: NonNullable<OperationRecord['update']> } {
+  ):
+    | { rejection: EmuResponse }
+    | { update: NonNullable<OperationRecord['update']>; failure?: OperationRecord['failure'] } {
     const state = (
       body as { properties?: { privateLinkServiceConnectionState?: unknown } } | undefined
     )?.properties?.privateLinkServiceConnectionState as
@@ -345,13 +366,6 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
         400,
         'InvalidParameterValue',
         `Invalid value '${requested ?? ''}' for properties.privateLinkServiceConnectionState.status. Allowed values: Approved, Rejected.`
-      )
-    }
-    if (status === 'Approved' && connection.status === 'Rejected') {
-      return rejection(
-        400,
-        'BadRequest',
-        `Private endpoint connection '${connection.name}' is Rejected. Approving rejected private endpoint connections is not supported; delete the connection and create the private endpoint again.`
       )
     }
     if (connection.status === 'Disconnected') {
@@ -370,6 +384,17 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
         `The description of private endpoint connection '${connection.name}' is ${description.length} characters long; at most ${maxConnectionDescriptionLength} are allowed.`
       )
     }
+    // Approving a Rejected connection is accepted; only its operation fails, and unclearly
+    // (azcli-postgresql_pec-put-approve-rejected-202.json, azcli-postgresql_asyncop-approve-rejected-failed.json).
+    if (status === 'Approved' && connection.status === 'Rejected') {
+      return {
+        update: { status, description },
+        failure: {
+          code: 'InternalServerError',
+          message: `An unexpected error occured while processing the request. Tracking ID: '${randomUUID()}'`
+        }
+      }
+    }
     return { update: { status, description } }
   }
 
@@ -384,14 +409,12 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
       : undefined
   }
 
+  /** No endTime, even when done (azcli-postgresql_asyncop-approve-*.json). */
   function operationStatusBody(operation: OperationRecord) {
     return {
       name: operation.id,
       status: operation.status,
       startTime: new Date(operation.startedAt).toISOString(),
-      ...(operation.status === 'InProgress'
-        ? {}
-        : { endTime: new Date(operation.completesAt).toISOString() }),
       ...(operation.error ? { error: operation.error } : {})
     }
   }
@@ -481,7 +504,7 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
           return notReady(connection)
         const validated = validateUpdate(connection, req.body)
         if ('rejection' in validated) return validated.rejection
-        return startOperation(req, server, connection, validated.update)
+        return startOperation(req, server, connection, validated.update, validated.failure)
       }
     },
     {

@@ -1,7 +1,13 @@
 // Approval: find the server-side connection this endpoint made, approve it (or wait for someone
 // to), then wait until the factory's view of the endpoint says Approved. Runs that overlap (two
 // pushes, a matrix) converge: a connection another run is approving is awaited, not fought over.
-import { ActionError, statusCodeOf, translateAzureError } from '../errors.js'
+import {
+  ActionError,
+  operationFailureOf,
+  statusCodeOf,
+  translateAzureError,
+  type OperationFailure
+} from '../errors.js'
 import type { RunContext } from '../io.js'
 import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
@@ -245,11 +251,52 @@ async function awaitFactoryApproval(
 type ApproveResult = 'approved' | 'conflict' | 'forbidden'
 
 /**
+ * After an approval whose operation failed: what the connection really is now. Azure accepts the
+ * approval of a connection rejected meanwhile and fails only its operation, with InternalServerError
+ * (azcli-postgresql_pec-put-approve-rejected-202.json, azcli-postgresql_asyncop-approve-rejected-failed.json),
+ * so the state, not the operation's words, says why. Returns `conflict` when it is Approved after all
+ * (the caller looks again); throws otherwise.
+ */
+async function explainFailedApproval(
+  context: StepContext,
+  endpoint: EndpointResult,
+  connection: ConnectionView,
+  failed: OperationFailure,
+  error: unknown
+): Promise<'conflict'> {
+  const now = await observeMatch(context, endpoint)
+  const accepted = `Azure accepted this run's approval of connection '${connection.id}' (202), but its operation failed (${failed.code}: ${failed.message})`
+  if (now && isRefusedStatus(now.status)) {
+    const base = refused(context, now.status, now.description, now.id)
+    throw new ActionError(
+      `${base.message} ${accepted}: the connection became ${now.status} on the server after this run read it ${connection.status}.`,
+      { resource: now.id, cause: error, hint: base.hint }
+    )
+  }
+  if (now && sameText(now.status, 'Approved')) return 'conflict'
+  const translated = translateAzureError(
+    error,
+    'approve the private endpoint connection',
+    connection.id,
+    approvePermission
+  )
+  throw new ActionError(
+    `${translated.message}; the server now lists the connection ${now ? `as ${now.status || 'no state'}` : 'no more'}.`,
+    { resource: connection.id, cause: error, hint: translated.hint }
+  )
+}
+
+/**
  * Sends the approval and awaits its operation. 409 (another operation in progress, or the
  * connection not ready yet) is `conflict`: the caller looks again. 403 warns with the missing
- * permission and is `forbidden` (then we wait for someone else instead).
+ * permission and is `forbidden` (then we wait for someone else instead). An operation that fails
+ * is explained by the connection's state read again (see explainFailedApproval).
  */
-async function approve(context: StepContext, connection: ConnectionView): Promise<ApproveResult> {
+async function approve(
+  context: StepContext,
+  endpoint: EndpointResult,
+  connection: ConnectionView
+): Promise<ApproveResult> {
   const { settings, clients } = context
   // Azure's Retry-After on the latest answer (the 202, then each status poll).
   let hintMs: number | undefined
@@ -292,6 +339,8 @@ async function approve(context: StepContext, connection: ConnectionView): Promis
     )
     return 'approved'
   } catch (error) {
+    const failed = operationFailureOf(error)
+    if (failed) return explainFailedApproval(context, endpoint, connection, failed, error)
     const status = statusCodeOf(error)
     if (status === 409) return 'conflict'
     const translated = translateAzureError(
@@ -340,7 +389,7 @@ async function approveConverging(
         case 'approved':
           return { done: true, value: 'by-another' }
         case 'approve': {
-          const result = await approve(context, connection)
+          const result = await approve(context, endpoint, connection)
           if (result === 'conflict')
             return { done: false, status: 'Azure answered 409 (another operation or not ready)' }
           return { done: true, value: result === 'approved' ? 'by-us' : 'forbidden' }
