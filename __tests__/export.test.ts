@@ -70,6 +70,16 @@ describe('gitIntegrationOf', () => {
 })
 
 describe('gitFiles', () => {
+  it('never exports an encryptedCredential (bound to the factory that made it)', () => {
+    const { files } = gitFiles(
+      written({
+        ...passwordProperties,
+        typeProperties: { ...passwordProperties.typeProperties, encryptedCredential: 'ew0KIC==' }
+      })
+    )
+    for (const file of files) expect(file.content).not.toContain('encryptedCredential')
+  })
+
   it("builds Studio's layout, tab-indented, without the password or its fingerprint", () => {
     const { files, masked } = gitFiles(written(passwordProperties))
     expect(files.map((file) => [file.path, file.ifAbsent ?? false])).toEqual([

@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals'
+import { readSettings } from '../src/inputs.js'
+import { createSecretMasker } from '../src/io.js'
 import {
+  desiredLinkedService,
+  diffLinkedService,
+  mergeWithExisting,
   maxWriteAttempts,
   retryWrite,
   untestedReason,
@@ -7,6 +12,7 @@ import {
   type LinkedServiceDecision,
   type TestConditions
 } from '../src/steps/linked-service.js'
+import { reader, validInputs } from './helpers.js'
 
 const tested: TestConditions = { mode: 'apply', testEnabled: true, endpointApproved: true }
 const changes: LinkedServiceDecision[] = [
@@ -59,5 +65,55 @@ describe('retryWrite', () => {
   it('gives up after the bounded number of attempts', () => {
     expect(retryWrite(restError(412), maxWriteAttempts - 1)).toBe(true)
     expect(retryWrite(restError(412), maxWriteAttempts)).toBe(false)
+  })
+})
+
+describe('encryptedCredential never travels', () => {
+  const settings = readSettings(
+    reader(validInputs),
+    createSecretMasker(() => undefined)
+  )
+  const fqdn = 'pg-demo.postgres.database.azure.com'
+  /** An existing linked service as Data Factory answers it: secret masked, encryptedCredential added. */
+  const stored = (password: { type: string; value: string }) => {
+    const desired = mergeWithExisting(desiredLinkedService(settings, fqdn), undefined, 'older')
+    return {
+      properties: {
+        ...desired,
+        typeProperties: {
+          ...(desired.typeProperties as object),
+          password,
+          encryptedCredential: 'ew0KICAiVmVyc2lvbiI6ICIyMDE3LTExLTMwIg0KfQ=='
+        }
+      }
+    }
+  }
+
+  it('is dropped from what is written over a linked service that has one, with a changed password', () => {
+    const existing = stored({ type: 'SecureString', value: '**********' })
+    const desired = mergeWithExisting(
+      desiredLinkedService(settings, fqdn),
+      existing,
+      'a-new-password'
+    )
+    expect(desired.typeProperties).not.toHaveProperty('encryptedCredential')
+    expect(diffLinkedService(existing, desired)).toEqual({ kind: 'update', fields: ['password'] })
+  })
+
+  it('is no difference in plan: the same password over a stored encryptedCredential is up to date', () => {
+    const password = 'the-same-password'
+    const first = mergeWithExisting(desiredLinkedService(settings, fqdn), undefined, password)
+    const existing = {
+      properties: {
+        ...first,
+        typeProperties: {
+          ...(first.typeProperties as object),
+          password: { type: 'SecureString', value: '**********' },
+          encryptedCredential: 'ew0KIC=='
+        }
+      }
+    }
+    const again = mergeWithExisting(desiredLinkedService(settings, fqdn), existing, password)
+    expect(diffLinkedService(existing, again)).toEqual({ kind: 'same' })
   })
 })

@@ -16,6 +16,11 @@ import {
 } from './harness.js'
 
 const gitFactory = 'adf-git-integrated'
+/** A factory whose linked service Data Factory stored with an encryptedCredential, and an old password. */
+const storedCredentialFactory = 'adf-stored-credential'
+// As Data Factory stores an inline secret (cliext-datafactory-main_linkedservice-put-masked-with-encryptedcredential.json).
+const recordedEncryptedCredential =
+  'ew0KICAiVmVyc2lvbiI6ICIyMDE3LTExLTMwIiwNCiAgIlByb3RlY3Rpb25Nb2RlIjogIktleSIsDQogICJTZWNyZXRDb250ZW50VHlwZSI6ICJQbGFpbnRleHQiLA0KICAiQ3JlZGVudGlhbElkIjogIkVYQU1QTEVGQTVRTkMzREZCM184YWVmOGZkOC0yN2M2LTQ1NDEtOTM0MC01NmU0ZTlkNTBmZTUiDQp9'
 const repo = {
   type: 'FactoryGitHubConfiguration',
   accountName: 'octo-org',
@@ -31,6 +36,29 @@ const session = useEmulator(
       ...scenario.factories[0],
       name: gitFactory,
       repoConfiguration: repo
+    })
+    scenario.factories.push({
+      ...scenario.factories[0],
+      name: storedCredentialFactory,
+      linkedServices: {
+        [ids.defaultLinkedServiceName]: {
+          properties: {
+            type: 'AzurePostgreSql',
+            version: '2.0',
+            typeProperties: {
+              server: `${ids.serverName}.postgres.database.azure.com`,
+              port: 5432,
+              database: ids.database,
+              sslMode: 3,
+              username: ids.serverRole,
+              authenticationType: 'BasicAuth',
+              password: { type: 'SecureString', value: 'An-older-password-1' },
+              encryptedCredential: recordedEncryptedCredential
+            },
+            connectVia: { referenceName: ids.managedRuntime, type: 'IntegrationRuntimeReference' }
+          }
+        }
+      }
     })
   })
 )
@@ -173,6 +201,42 @@ test(
     expect(run.errors.join('\n')).toMatch(/'export-path' is '\.\.\/outside'/)
     expect(run.requests).toEqual([])
     expect(existsSync(path.join(workspace, '..', 'outside'))).toBe(false)
+  },
+  scenarioTimeoutMs
+)
+
+test(
+  'encryptedCredential never travels: a changed password is written without the stored encryptedCredential, in the staged copy, the real write and the export',
+  async () => {
+    const run = await session.run(
+      { 'factory-name': storedCredentialFactory, 'export-path': 'adf/factory' },
+      { workspace }
+    )
+    expect(run.errors).toEqual([])
+    expect(run.exitCode).toBe(0)
+    const linkedServiceWrites = run.requests.filter(
+      (entry) => entry.method === 'PUT' && entry.path.includes('/linkedservices/')
+    )
+    // The staged copy, then the real one.
+    expect(linkedServiceWrites).toHaveLength(2)
+    for (const write of linkedServiceWrites) {
+      expect(JSON.stringify(write.requestBody)).not.toContain('encryptedCredential')
+    }
+    expect(run.changes).toContainEqual(
+      expect.objectContaining({ action: 'updated', resource: 'linked-service' })
+    )
+    const root = path.join(workspace, 'adf', 'factory')
+    for (const file of await filesUnder(root)) {
+      expect(await readFile(path.join(root, file), 'utf8')).not.toContain('encryptedCredential')
+    }
+    // Data Factory (the emulator, as recorded) encrypts the new secret itself.
+    const live = factoryState(session.state(), storedCredentialFactory).linkedservices.find(
+      (child) => child.name === ids.defaultLinkedServiceName
+    )
+    expect(live?.properties.typeProperties).toHaveProperty('encryptedCredential')
+    expect(live?.properties.typeProperties?.encryptedCredential).not.toBe(
+      recordedEncryptedCredential
+    )
   },
   scenarioTimeoutMs
 )

@@ -1,7 +1,7 @@
 // Microsoft.DataFactory 2018-06-01: factories, the managed VNet and its integration runtimes, managed
 // private endpoints (with the provisioning → connection → approval timeline) and the factory's
 // linked services, datasets and pipelines.
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { redact } from './admin.js'
 import { armError, ifMatchFailure, resourceNotFound } from './arm-errors.js'
 import type { ConnectionStateChange, PostgresProvider, ServerView } from './postgres-flexible.js'
@@ -109,13 +109,84 @@ function guidFor(text: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`
 }
 
-/** SecureString values come back masked, as Data Factory answers them. */
+/** The secret parts of a plain-string connection string (`AccountKey=…;`, `Password=…;`). */
+const connectionStringSecret = /(?:^|;)\s*(?:AccountKey|Password|Pwd)\s*=[^;]*/gi
+
+/**
+ * SecureString values come back masked, and a plain connection string without its secret, as
+ * Data Factory answers them (cliext-datafactory-main_linkedservice-put-securestring.json,
+ * pwsh-datafactory_linkedservice-put-plainstring.json).
+ */
 function maskSecureStrings(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(maskSecureStrings)
   if (value === null || typeof value !== 'object') return value
-  const entries = Object.entries(value).map(([key, inner]) => [key, maskSecureStrings(inner)])
+  const entries = Object.entries(value).map(([key, inner]) => [
+    key,
+    key === 'connectionString' && typeof inner === 'string'
+      ? inner.replace(connectionStringSecret, '')
+      : maskSecureStrings(inner)
+  ])
   const object = Object.fromEntries(entries) as Record<string, unknown>
   return object.type === 'SecureString' ? { ...object, value: masked } : object
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {}
+}
+
+/** Whether Data Factory would encrypt something of these typeProperties: an inline secret. */
+function holdsInlineSecret(typeProperties: Record<string, unknown>): boolean {
+  return Object.entries(typeProperties).some(([key, value]) =>
+    key === 'connectionString' && typeof value === 'string'
+      ? new RegExp(connectionStringSecret.source, 'i').test(value)
+      : asRecord(value).type === 'SecureString'
+  )
+}
+
+/**
+ * A linked service's properties as Data Factory stores them: a SecureString sent as the mask keeps
+ * the secret stored before, and an inline secret gets a new `typeProperties.encryptedCredential`
+ * (base64 JSON naming the factory's credential) that every answer carries
+ * (cliext-datafactory-main_linkedservice-put-securestring.json; the mask with the old
+ * encryptedCredential keeps both: …-put-masked-with-encryptedcredential.json). A new secret sent
+ * with an old encryptedCredential is recorded nowhere: here the new secret wins, newly encrypted.
+ */
+function storedLinkedService(
+  factoryName: string,
+  properties: Record<string, unknown>,
+  existing: Record<string, unknown> | undefined
+): Record<string, unknown> {
+  const sent = asRecord(properties.typeProperties)
+  const before = asRecord(existing?.typeProperties)
+  let changedSecret = false
+  const typeProperties = Object.fromEntries(
+    Object.entries(sent).map(([key, value]) => {
+      const secure = asRecord(value)
+      if (secure.type !== 'SecureString') return [key, value]
+      if (secure.value === masked && asRecord(before[key]).type === 'SecureString')
+        return [key, before[key]]
+      changedSecret = true
+      return [key, value]
+    })
+  )
+  if (!holdsInlineSecret(typeProperties)) {
+    delete typeProperties.encryptedCredential
+    return { ...properties, typeProperties }
+  }
+  const keep = !changedSecret && typeof sent.encryptedCredential === 'string'
+  typeProperties.encryptedCredential = keep
+    ? sent.encryptedCredential
+    : Buffer.from(
+        JSON.stringify({
+          Version: '2017-11-30',
+          ProtectionMode: 'Key',
+          SecretContentType: 'Plaintext',
+          CredentialId: `${factoryName.toUpperCase()}_${randomUUID()}`
+        })
+      ).toString('base64')
+  return { ...properties, typeProperties }
 }
 
 /** Every `{referenceName, type}` inside a resource body. */
@@ -573,9 +644,13 @@ export function createDataFactoryProvider(options: {
             `The document creation or update failed because of invalid reference '${invalid.name}'.`
           )
         }
+        const sent = properties as Record<string, unknown>
         const entity: ChildEntity = {
           name: existing?.name ?? req.params.childName,
-          properties: properties as Record<string, unknown>,
+          properties:
+            segment === 'linkedservices'
+              ? storedLinkedService(factory.seed.name, sent, existing?.properties)
+              : sent,
           etag: newEtag()
         }
         store.set(entity.name.toLowerCase(), entity)

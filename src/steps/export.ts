@@ -8,7 +8,7 @@ import { quoted } from '../escape.js'
 import type { StepOutcome } from '../report.js'
 import { requestOptions, type StepContext } from './context.js'
 import { postgresGroupId, type EndpointResult } from './endpoint.js'
-import { isFingerprint } from './linked-service.js'
+import { isFingerprint, withoutEncryptedCredential } from './linked-service.js'
 import type { PreflightFacts } from './preflight.js'
 
 type Json = Record<string, unknown>
@@ -94,8 +94,8 @@ function studioJson(value: unknown): string {
 
 /**
  * The files Data Factory Studio commits for these objects (layout and shapes as in Git-integrated
- * factory repositories): the linked service without its password fingerprint annotation and with
- * SecureStrings masked, the managed private endpoint, and the managed VNet (only if absent).
+ * factory repositories): the linked service without its password fingerprint annotation or an
+ * encryptedCredential (bound to this factory) and with SecureStrings masked, the managed private endpoint, and the managed VNet (only if absent).
  * Returns the files and the SecureString paths masked. Throws ActionError on a name that is no
  * file name.
  */
@@ -103,7 +103,7 @@ export function gitFiles(objects: WrittenObjects): { files: GitFile[]; masked: s
   const { managedVirtualNetwork: vnet, endpoint, linkedService } = objects
   const annotations = linkedService.properties.annotations
   const { value: properties, masked } = maskSecureStrings({
-    ...linkedService.properties,
+    ...withoutEncryptedCredential(linkedService.properties),
     ...(Array.isArray(annotations)
       ? { annotations: annotations.filter((annotation) => !isFingerprint(annotation)) }
       : {})

@@ -81,6 +81,22 @@ const managedTypeProperties = [
   'connectionString'
 ]
 
+/**
+ * Data Factory's own encryption of the inline secrets it stored, added to what it answers
+ * (cliext-datafactory-main_linkedservice-put-securestring.json). Bound to that factory (an
+ * encryptedCredential cannot be moved to another: MicrosoftDocs/azure-docs PR #128343) and stale
+ * once the credential changes, so no write, staged copy or export ever carries it.
+ */
+export const encryptedCredentialKey = 'encryptedCredential'
+
+/** `properties` without `typeProperties.encryptedCredential` (see encryptedCredentialKey). */
+export function withoutEncryptedCredential(properties: Json): Json {
+  const typeProperties = asObject(properties.typeProperties)
+  if (!(encryptedCredentialKey in typeProperties)) return properties
+  const rest = Object.entries(typeProperties).filter(([key]) => key !== encryptedCredentialKey)
+  return { ...properties, typeProperties: Object.fromEntries(rest) }
+}
+
 /** The linked service properties apply writes (annotations are added by `mergeWithExisting`). */
 export function desiredLinkedService(settings: Settings, serverFqdn: string): Json {
   const { linkedService, integrationRuntime } = settings
@@ -182,8 +198,9 @@ export function diffLinkedService(existingBody: unknown, desired: Json): LinkedS
 
 /**
  * The full properties to write: the desired ones, plus what someone else set on the existing
- * linked service (description, parameters, other annotations, unmanaged typeProperties), plus
- * the password fingerprint (same salt as before, so an unchanged password compares equal).
+ * linked service (description, parameters, other annotations, unmanaged typeProperties, never
+ * its encryptedCredential), plus the password fingerprint (same salt as before, so an unchanged
+ * password compares equal).
  */
 export function mergeWithExisting(desired: Json, existingBody: unknown, password?: string): Json {
   const existing = asObject(asObject(existingBody).properties)
@@ -199,7 +216,7 @@ export function mergeWithExisting(desired: Json, existingBody: unknown, password
   }
   const unmanaged = Object.fromEntries(
     Object.entries(asObject(kept.typeProperties)).filter(
-      ([key]) => !managedTypeProperties.includes(key)
+      ([key]) => !managedTypeProperties.includes(key) && key !== encryptedCredentialKey
     )
   )
   return {
