@@ -75,8 +75,9 @@ describe('apply', () => {
       // The endpoint: created once, to the server, provisioned and approved in the factory's view.
       const state = session.state()
       expectOnlyOurEndpointApproved(state)
+      // As Data Factory answers it: segment names lower-cased (cliext-datafactory-2022_mpe-get.json).
       expect(run.outputs['private-endpoint-id']).toMatch(
-        new RegExp(`/managedPrivateEndpoints/${ids.defaultEndpointName}$`)
+        new RegExp(`/managedPrivateEndpoints/${ids.defaultEndpointName}$`, 'i')
       )
 
       // The right connection: this factory's is approved, naming the run; the look-alike stays Pending.

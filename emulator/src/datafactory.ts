@@ -20,7 +20,10 @@ import type {
 const dataFactoryApiVersion = '2018-06-01'
 const factoryType = 'Microsoft.DataFactory/factories'
 const factoryPath = `/subscriptions/:subscriptionId/resourceGroups/:resourceGroupName/providers/${factoryType}/:factoryName`
-const endpointType = `${factoryType}/managedVirtualNetworks/managedPrivateEndpoints`
+/** The RBAC spelling (Azure's operations list). */
+const endpointPermission = `${factoryType}/managedVirtualNetworks/managedPrivateEndpoints`
+// Lower-cased segments in answered ids and types (cliext-datafactory-2022_mpe-get.json).
+const endpointType = `${factoryType}/managedvirtualnetworks/managedprivateendpoints`
 /** Managed private endpoints live in a Microsoft-owned subscription, never the customer's. */
 export const microsoftManagedSubscriptionId = '7d2c6a1e-4f3b-4e8a-9c5d-0a1b2c3d4e5f'
 /** The runtime every factory has even when the scenario lists none (public network). */
@@ -68,6 +71,7 @@ interface FactoryRecord {
   principalId: string
   vNetId: string
   etag: string
+  createTime: string
   endpoints: Map<string, EndpointRecord>
   children: Record<ChildSegment, Map<string, ChildEntity>>
 }
@@ -211,8 +215,22 @@ function invalidResourceRequest(status: number, code: string, name: string, erro
   )
 }
 
-export function entityNotFound(name: string): EmuResponse {
-  return armError(404, 'NotFound', `Entity ${name} not found`)
+/**
+ * Data Factory's 404 for an entity of a factory (netsdk-datafactory_integrationruntime-get-missing-404.json);
+ * `target` is its path as requested.
+ */
+export function entityNotFound(target: string): EmuResponse {
+  return {
+    status: 404,
+    body: {
+      error: {
+        code: 'NotFound',
+        message: 'The document could not be retrieved because it does not exist.',
+        target: target.toLowerCase(),
+        details: null
+      }
+    }
+  }
 }
 
 export function createDataFactoryProvider(options: {
@@ -224,7 +242,8 @@ export function createDataFactoryProvider(options: {
   const factories = scenario.factories.map(seedFactory)
 
   function seedFactory(seed: FactorySeed): FactoryRecord {
-    const id = `/subscriptions/${seed.subscriptionId}/resourceGroups/${seed.resourceGroup}/providers/${factoryType}/${seed.name}`
+    // The id carries the name lower-cased; `name` keeps its case (cliext-datafactory-2022_factory-put.json).
+    const id = `/subscriptions/${seed.subscriptionId}/resourceGroups/${seed.resourceGroup}/providers/${factoryType}/${seed.name.toLowerCase()}`
     const children = (records: Record<string, unknown> | undefined) =>
       new Map(
         Object.entries(records ?? {}).map(([name, body]) => {
@@ -241,6 +260,7 @@ export function createDataFactoryProvider(options: {
       principalId: guidFor(`principal:${id.toLowerCase()}`),
       vNetId: guidFor(`vnet:${id.toLowerCase()}`),
       etag: `"${newEtag()}"`,
+      createTime: new Date().toISOString(),
       endpoints: new Map(),
       children: {
         linkedservices: children(seed.linkedServices),
@@ -310,30 +330,38 @@ export function createDataFactoryProvider(options: {
     return discovered.at(-1) ?? { status: 'Pending', description: '' }
   }
 
+  /**
+   * A managed private endpoint as Data Factory answers it (cliext-datafactory-2022_mpe-put-blob.json,
+   * …-2022_mpe-get.json, …-2022_mpe-list.json): no etag and no isReserved, fqdns [], null error,
+   * ipAddress and linkId, and while provisioning empty strings for the connection state. With
+   * `omitPrivateEndpointResourceId`, the older shape (cliext-datafactory-2021_mpe-put-blob.json).
+   * The connection state after provisioning is recorded nowhere: Pending/None, as the spec's example.
+   */
   function endpointBody(factory: FactoryRecord, endpoint: EndpointRecord, now: number) {
-    const state = factorySideState(endpoint, now)
+    const provisioning = provisioningState(endpoint, now)
+    const state =
+      provisioning === 'Provisioning'
+        ? { status: '', description: '', actionsRequired: '' }
+        : { ...factorySideState(endpoint, now), actionsRequired: 'None' }
+    const older = factory.seed.omitPrivateEndpointResourceId === true
     return {
-      id: `${factory.id}/managedVirtualNetworks/${factory.seed.managedVirtualNetwork}/managedPrivateEndpoints/${endpoint.name}`,
+      id: `${factory.id}/managedvirtualnetworks/${factory.seed.managedVirtualNetwork}/managedprivateendpoints/${endpoint.name}`,
       name: endpoint.name,
       type: endpointType,
       properties: {
-        provisioningState: provisioningState(endpoint, now),
-        // The real private endpoint's id, while provisioning too (cliext-datafactory-2022_mpe-put-blob.json).
-        ...(!factory.seed.omitPrivateEndpointResourceId && {
-          resourceId: privateEndpointId(factory, endpoint)
-        }),
+        ...(!older && { error: null }),
+        provisioningState: provisioning,
+        ...(!older && { resourceId: privateEndpointId(factory, endpoint) }),
         privateLinkResourceId: endpoint.privateLinkResourceId,
         groupId: endpoint.groupId,
-        // Modelling choice: whether Data Factory fills in the server's FQDN here is unconfirmed
-        fqdns: [endpoint.target.fullyQualifiedDomainName],
+        fqdns: [],
+        ...(!older && { ipAddress: null, linkId: null }),
         connectionState: {
           status: state.status,
           description: state.description,
-          actionsRequired: 'None'
-        },
-        isReserved: false
-      },
-      etag: endpoint.etag
+          actionsRequired: state.actionsRequired
+        }
+      }
     }
   }
 
@@ -348,10 +376,12 @@ export function createDataFactoryProvider(options: {
         principalId: factory.principalId,
         tenantId: scenario.tenantId
       },
+      // The keys of cliext-datafactory-2022_factory-put.json (no publicNetworkAccess unless set).
       properties: {
         provisioningState: 'Succeeded',
+        createTime: factory.createTime,
         version: dataFactoryApiVersion,
-        publicNetworkAccess: 'Enabled',
+        encryption: {},
         ...(factory.seed.repoConfiguration && { repoConfiguration: factory.seed.repoConfiguration })
       },
       eTag: factory.etag,
@@ -361,11 +391,16 @@ export function createDataFactoryProvider(options: {
 
   function vnetBody(factory: FactoryRecord) {
     const name = factory.seed.managedVirtualNetwork
+    // As cliext-datafactory-2022_managed-vnet-list.json: lower-cased segment, alias the factory name lower-cased.
     return {
-      id: `${factory.id}/managedVirtualNetworks/${name}`,
+      id: `${factory.id}/managedvirtualnetworks/${name}`,
       name,
-      type: `${factoryType}/managedVirtualNetworks`,
-      properties: { vNetId: factory.vNetId, alias: factory.seed.name },
+      type: `${factoryType}/managedvirtualnetworks`,
+      properties: {
+        vNetId: factory.vNetId,
+        preventDataExfiltration: false,
+        alias: factory.seed.name.toLowerCase()
+      },
       etag: factory.etag.replace(/"/g, '')
     }
   }
@@ -480,7 +515,9 @@ export function createDataFactoryProvider(options: {
   /** Answers for routes under managedVirtualNetworks/:vnet when the factory has no such VNet. */
   function missingVnet(factory: FactoryRecord, name: string): EmuResponse | undefined {
     const vnet = factory.seed.managedVirtualNetwork
-    return vnet !== undefined && sameText(vnet, name) ? undefined : entityNotFound(name)
+    return vnet !== undefined && sameText(vnet, name)
+      ? undefined
+      : entityNotFound(`${factory.id}/managedvirtualnetworks/${name}`)
   }
 
   /** A route on one managed private endpoint: its VNet must exist, the endpoint itself need not. */
@@ -496,7 +533,7 @@ export function createDataFactoryProvider(options: {
     return recordRoute(
       method,
       `${endpointsPath}/:endpointName`,
-      `${endpointType}/${action}`,
+      `${endpointPermission}/${action}`,
       (factory, req) =>
         missingVnet(factory, req.params.vnetName) ??
         handle(factory, factory.endpoints.get(req.params.endpointName.toLowerCase()), req)
@@ -619,7 +656,7 @@ export function createDataFactoryProvider(options: {
         const entity = factory.children[segment].get(params.childName.toLowerCase())
         return entity
           ? { status: 200, body: childBody(factory, segment, entity) }
-          : entityNotFound(params.childName)
+          : entityNotFound(`${factory.id}/${segment}/${params.childName}`)
       }),
       recordRoute('PUT', path, `${permission}/write`, (factory, req) => {
         const properties = (req.body as { properties?: unknown } | undefined)?.properties
@@ -717,10 +754,10 @@ export function createDataFactoryProvider(options: {
         )
         return runtime
           ? { status: 200, body: runtimeBody(factory, runtime) }
-          : entityNotFound(params.runtimeName)
+          : entityNotFound(`${factory.id}/integrationruntimes/${params.runtimeName}`)
       }
     ),
-    recordRoute('GET', endpointsPath, `${endpointType}/read`, (factory, { params }) => {
+    recordRoute('GET', endpointsPath, `${endpointPermission}/read`, (factory, { params }) => {
       const now = Date.now()
       const value = [...factory.endpoints.values()].map((endpoint) =>
         endpointBody(factory, endpoint, now)

@@ -321,22 +321,30 @@ export function createPipelineRuns(options: {
     finish(run, 'Succeeded', '')
   }
 
+  /**
+   * A pipeline run as Data Factory answers it (pwsh-datafactory_pipelinerun-get-queued.json,
+   * …-failed.json): the id upper-cased up to the factory name; runEnd, durationInMs and message
+   * null until the run ends.
+   */
   function runBody(run: PipelineRunRecord) {
+    const ended = run.end !== undefined
     return {
+      id: `${run.factoryId.toUpperCase()}/pipelineruns/${run.runId}`,
       runId: run.runId,
+      debugRunId: null,
       runGroupId: run.runId,
-      isLatest: true,
       pipelineName: run.pipelineName,
       parameters: run.parameters,
       invokedBy: { id: run.runId.replace(/-/g, ''), name: 'Manual', invokedByType: 'Manual' },
       runStart: iso(run.start),
-      runEnd: iso(run.end),
-      durationInMs: run.end === undefined ? undefined : run.end - run.start,
+      runEnd: ended ? iso(run.end) : null,
+      durationInMs: ended ? (run.end ?? run.start) - run.start : null,
       status: run.status,
-      message: run.message,
+      message: ended ? run.message : null,
       lastUpdated: iso(run.lastUpdated),
       annotations: [],
-      runDimension: {}
+      runDimension: {},
+      isLatest: true
     }
   }
 
@@ -409,7 +417,7 @@ export function createPipelineRuns(options: {
       'Microsoft.DataFactory/factories/pipelines/createrun/action',
       (factory, req) => {
         const pipeline = factory.child('pipelines', req.params.pipelineName)
-        if (!pipeline) return entityNotFound(req.params.pipelineName)
+        if (!pipeline) return entityNotFound(`${factory.id}/pipelines/${req.params.pipelineName}`)
         const now = Date.now()
         const run: PipelineRunRecord = {
           runId: randomUUID(),
@@ -434,7 +442,9 @@ export function createPipelineRuns(options: {
       `${pipelineRunPermission}/read`,
       (factory, { params }) => {
         const run = findRun(factory, params.runId)
-        return run ? { status: 200, body: runBody(run) } : entityNotFound(params.runId)
+        return run
+          ? { status: 200, body: runBody(run) }
+          : entityNotFound(`${factory.id}/pipelineruns/${params.runId}`)
       }
     ),
     dataFactory.factoryRoute(
@@ -443,7 +453,7 @@ export function createPipelineRuns(options: {
       `${pipelineRunPermission}/cancel/action`,
       (factory, { params }) => {
         const run = findRun(factory, params.runId)
-        if (!run) return entityNotFound(params.runId)
+        if (!run) return entityNotFound(`${factory.id}/pipelineruns/${params.runId}`)
         if (run.status === 'Queued' || run.status === 'InProgress') {
           finish(run, 'Cancelled', 'The pipeline run was cancelled.')
           for (const activity of run.activities) {
@@ -462,7 +472,7 @@ export function createPipelineRuns(options: {
       `${pipelineRunPermission}/queryactivityruns/action`,
       (factory, req) => {
         const run = findRun(factory, req.params.runId)
-        if (!run) return entityNotFound(req.params.runId)
+        if (!run) return entityNotFound(`${factory.id}/pipelineruns/${req.params.runId}`)
         const window = updateWindow(req)
         if ('status' in window) return window
         const value = run.activities

@@ -125,6 +125,7 @@ function baseUrl(req: EmuRequest): string {
 
 export function createPostgresProvider(options: PostgresProviderOptions): PostgresProvider {
   const { delays } = options
+  const serverCreatedAt = new Date().toISOString()
   const servers = options.servers.map(seedServer)
   const operations = new Map<string, OperationRecord>()
 
@@ -210,24 +211,39 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
           privateDnsZoneArmResourceId: `/subscriptions/${seed.subscriptionId}/resourceGroups/${seed.resourceGroup}/providers/Microsoft.Network/privateDnsZones/${seed.name}.private.postgres.database.azure.com`
         }
       : { publicNetworkAccess: seed.publicNetworkAccess ?? 'Enabled' }
+    // The keys of azcli-postgresql_server-get-with-pending-connection.json (values of this emulator's
+    // servers; that recording's location is a display name, 'Canada Central': unread by the action).
     return {
       id: view.id,
       name: view.name,
       type: serverType,
       location: view.location,
       sku: { name: 'Standard_D2ds_v5', tier: 'GeneralPurpose' },
+      systemData: { createdAt: serverCreatedAt },
       properties: {
-        administratorLogin: seed.roles[0]?.name,
-        version: '16',
-        state: seed.state ?? 'Ready',
-        fullyQualifiedDomainName: view.fullyQualifiedDomainName,
-        storage: { storageSizeGB: 128, autoGrow: 'Disabled', tier: 'P10' },
+        dataEncryption: { type: 'SystemManaged' },
+        replica: { role: 'Primary', capacity: 5 },
+        storage: { type: '', iops: 500, tier: 'P10', storageSizeGB: 128, autoGrow: 'Disabled' },
         network,
-        highAvailability: { mode: 'Disabled' },
-        replicationRole: 'Primary',
         privateEndpointConnections: [...server.connections.values()].map((connection) =>
           connectionBody(server, connection)
-        )
+        ),
+        authConfig: { activeDirectoryAuth: 'Disabled', passwordAuth: 'Enabled' },
+        fullyQualifiedDomainName: view.fullyQualifiedDomainName,
+        version: '16',
+        minorVersion: '10',
+        administratorLogin: seed.roles[0]?.name,
+        state: seed.state ?? 'Ready',
+        availabilityZone: '1',
+        backup: {
+          backupRetentionDays: 7,
+          geoRedundantBackup: 'Disabled',
+          earliestRestoreDate: serverCreatedAt
+        },
+        highAvailability: { mode: 'Disabled', state: 'NotEnabled' },
+        maintenanceWindow: { customWindow: 'Disabled', dayOfWeek: 0, startHour: 0, startMinute: 0 },
+        replicationRole: 'Primary',
+        replicaCapacity: 5
       }
     }
   }

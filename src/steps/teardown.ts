@@ -16,7 +16,13 @@ import { observeMatch, type ConnectionView, type EndpointRef } from './connectio
 import { requestOptions, type StepContext } from './context.js'
 import { isProbe } from './probes.js'
 import { linkedServiceId } from './linked-service.js'
-import { deleteEndpoint, listEndpoints, postgresGroupId, type EndpointView } from './endpoint.js'
+import {
+  deleteEndpoint,
+  endpointId,
+  listEndpoints,
+  postgresGroupId,
+  type EndpointView
+} from './endpoint.js'
 
 const deleteConnectionPermission =
   'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/delete'
@@ -463,7 +469,8 @@ export async function teardown(context: StepContext): Promise<StepOutcome<void>>
     ledger.change({
       action: 'deleted',
       resource: 'managed-private-endpoint',
-      id: observed.endpoint.id
+      // The id as plan and create spell it: Azure answers its segments lower-cased.
+      id: endpointId(context, observed.endpoint.name)
     })
   }
   // An endpoint left alone keeps its connection (on this server when only its group differs).
