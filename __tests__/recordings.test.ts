@@ -10,6 +10,7 @@ import { createHttpHeaders, type HttpClient } from '@azure/core-rest-pipeline'
 import {
   loadRecording,
   recordingFiles,
+  recordingsDir,
   renameKey,
   type Answer,
   type Recording
@@ -486,6 +487,13 @@ const cases: Record<string, (load: Load) => Promise<void>> = {
 const recorded: Load = (file) => loadRecording(file)
 
 describe('the recorded-answer contract (action)', () => {
+  it('finds the recordings beside the clone, and fails loudly where there are none', () => {
+    expect(recordingFiles().length).toBeGreaterThanOrEqual(25)
+    expect(() => recordingsDir('/nowhere/clone')).toThrow(
+      /The recorded Azure answers are not at \/nowhere\/shared\/reference\/azure-recordings/
+    )
+  })
+
   it('has a case for every recording, and every case has its recording', () => {
     expect(Object.keys(cases).sort()).toEqual(recordingFiles())
   })

@@ -24,10 +24,10 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 /**
  * The recordings folder: `../shared/reference/azure-recordings` from the repository root (the
  * clone's parent holds `shared/`, in CI too). Throws when it is absent, so the contract never
- * passes by finding nothing.
+ * passes by finding nothing. `root`: the repository root (this clone's, unless a test says otherwise).
  */
-export function recordingsDir(): string {
-  const dir = path.resolve(repoRoot, '..', 'shared', 'reference', 'azure-recordings')
+export function recordingsDir(root = repoRoot): string {
+  const dir = path.resolve(root, '..', 'shared', 'reference', 'azure-recordings')
   if (!existsSync(dir)) {
     throw new Error(
       `The recorded Azure answers are not at ${dir}: the recorded-answer contract needs shared/ beside the clone (its parent folder).`
