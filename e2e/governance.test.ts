@@ -198,7 +198,7 @@ describe('landing-zone guardrails', () => {
   )
 
   test(
-    'a vault that denies public access is named: the warning says which managed private endpoint is missing',
+    'a vault that denies public access is named, with the managed private endpoint it lacks, not as a missing role',
     async () => {
       session.emulator.admin.setKeyVaults([
         {
@@ -213,11 +213,17 @@ describe('landing-zone guardrails', () => {
         'password-secret-name': keyVault.secretName
       })
       expect(run.exitCode).toBe(1)
-      expect(run.warnings.join('\n')).toContain("'kv-data-platform'")
-      expect(run.warnings.join('\n')).toMatch(/groupId 'vault'|group 'vault'/)
-      expect(run.errors[0]).toMatch(/denies public access|public network access/i)
-      expect(run.errors[0]).toMatch(/managed private endpoint/)
+      // Said once the endpoint list is read (a note: a vault open to trusted services needs none)…
+      expect(run.stdout).toContain(
+        `No managed private endpoint of factory '${ids.factoryName}' targets vault 'kv-data-platform' (groupId 'vault')`
+      )
+      // …and as the failure's explanation when the vault refuses Data Factory.
+      expect(run.errors).toHaveLength(1)
+      expect(run.errors[0]).toContain('kv-data-platform')
+      expect(run.errors[0]).toMatch(/denies public access/)
+      expect(run.errors[0]).toContain("groupId 'vault'")
       expect(run.errors[0]).not.toMatch(/Key Vault Secrets User/)
+      expect(run.outputs['connection-test']).toBe('failed')
     },
     scenarioTimeoutMs
   )

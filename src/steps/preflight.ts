@@ -9,7 +9,12 @@ import type { StepOutcome } from '../report.js'
 import type { Settings } from '../settings.js'
 import { toConnectionView, type ConnectionView } from './connections.js'
 import { requestOptions, type Finding, type StepContext } from './context.js'
+import { postgresGroupId } from './endpoint.js'
 import { gitIntegrationOf, type GitIntegration } from './export.js'
+
+/** Microsoft's how-to for moving a VNet-integrated flexible server to Private Link. */
+export const vnetMigrationDoc =
+  'https://learn.microsoft.com/azure/postgresql/network/how-to-migrate-vnet-private-endpoint-capable-server'
 
 export interface PreflightObservation {
   factory?: Pick<Factory, 'id' | 'identity' | 'repoConfiguration'>
@@ -22,7 +27,9 @@ export interface PreflightObservation {
     'id' | 'state' | 'fullyQualifiedDomainName' | 'network' | 'privateEndpointConnections'
   >
   /** The Key Vault linked service, when the credential needs one (`type` undefined = missing). */
-  keyVaultStore?: { name: string; type?: string }
+  keyVaultStore?: { name: string; type?: string; baseUrl?: string }
+  /** The Private Link groups the server offers (its privateLinkResources); undefined = not read. */
+  privateLinkGroups?: string[]
 }
 
 export interface PreflightFacts {
@@ -34,6 +41,8 @@ export interface PreflightFacts {
   git?: GitIntegration
   /** The server's private endpoint connections as its GET listed them (the endpoint step's first look). */
   connections: ConnectionView[]
+  /** The Key Vault linked service and the vault it reads, when the password (or key) is in one. */
+  keyVault?: { linkedService: string; baseUrl?: string }
 }
 
 /** Where the Key Vault secret lives, when the chosen credential uses one. */
@@ -83,10 +92,19 @@ export function checkPreflight(observed: PreflightObservation, settings: Setting
       hint: 'Check server-name/server-resource-group or server-id, and that the identity can read the server.'
     })
   } else {
-    if (observed.server.network?.delegatedSubnetResourceId) {
+    const groups = observed.privateLinkGroups
+    const offersGroup =
+      groups === undefined || groups.some((group) => sameText(group, postgresGroupId))
+    const delegatedSubnet = observed.server.network?.delegatedSubnetResourceId
+    if (delegatedSubnet) {
       findings.push({
-        message: `Server '${server.name}' is integrated into a virtual network (delegated subnet ${observed.server.network.delegatedSubnetResourceId}); Private Link cannot be used with such servers.`,
-        hint: 'Private endpoints only work for servers with "Public access (allowed IP addresses)" networking. Create the server with public access networking (you may disable public network access later) and restore or migrate the data to it.'
+        message: `Server '${server.name}' (${observed.server.id ?? server.id}) is integrated into a virtual network (delegated subnet ${delegatedSubnet}) and offers no Private Link group '${postgresGroupId}': Private Link cannot be used with it as it is.`,
+        hint: `Move the server to Private Link with Azure's network migration from VNet integration to a private-endpoint-capable configuration (${vnetMigrationDoc}; POST …/flexibleServers/${server.name}/migrateNetwork, about 20 minutes, the server unreachable for about 10 of them, public access disabled afterwards), then run again. Servers created with "Public access (allowed IP addresses)" networking need no migration.`
+      })
+    } else if (!offersGroup) {
+      findings.push({
+        message: `Server '${server.name}' (${observed.server.id ?? server.id}) offers no Private Link group '${postgresGroupId}' (its privateLinkResources list ${groups?.length ? groups.map((group) => `'${group}'`).join(', ') : 'none'}), so a managed private endpoint to it cannot be made.`,
+        hint: `Private endpoints need a server with "Public access (allowed IP addresses)" networking that offers the '${postgresGroupId}' group (server > Networking > Private endpoints); an older server may not: check its networking in the portal, and move it with Azure's network migration when it is VNet-integrated (${vnetMigrationDoc}). Then run again.`
       })
     }
     if (observed.server.state !== 'Ready') {
@@ -149,6 +167,12 @@ export function runtimeProvesVnet(
   return sameText(runtimeVnetOf(runtime), settings.managedVirtualNetwork)
 }
 
+/** An AzureKeyVault linked service's `baseUrl`, when it is a plain string (not an expression). */
+function keyVaultBaseUrlOf(properties: { type?: string } | undefined): string | undefined {
+  const baseUrl = (properties as { baseUrl?: unknown } | undefined)?.baseUrl
+  return typeof baseUrl === 'string' ? baseUrl : undefined
+}
+
 /** A settled read's value; its error when it failed. */
 function valueOf<T>(read: PromiseSettledResult<T>): T {
   if (read.status === 'rejected') throw read.reason
@@ -199,6 +223,22 @@ async function observe(context: StepContext): Promise<PreflightObservation> {
           clients.postgres.servers.get(settings.server.resourceGroup, settings.server.name, options)
         )
     ),
+    // What the server offers, so a server without the group is refused before any write.
+    describeFailure(
+      'read the Private Link resources of the PostgreSQL server',
+      settings.server.id,
+      'Microsoft.DBforPostgreSQL/flexibleServers/privateLinkResources/read',
+      () =>
+        unlessNotFound(() =>
+          listAll(
+            clients.postgres.privateLinkResources.listByServer(
+              settings.server.resourceGroup,
+              settings.server.name,
+              options
+            )
+          )
+        )
+    ),
     store === undefined
       ? undefined
       : describeFailure(
@@ -211,7 +251,7 @@ async function observe(context: StepContext): Promise<PreflightObservation> {
             )
         )
   ])
-  const [factoryRead, runtimeRead, serverRead, keyVaultRead] = settled
+  const [factoryRead, runtimeRead, serverRead, privateLinkRead, keyVaultRead] = settled
   const scopeRefused =
     runtimeRead.status === 'rejected' && [403, 404].includes(statusCodeOf(runtimeRead.reason) ?? 0)
   if (scopeRefused && !factoryReadNeeded(settings)) {
@@ -222,9 +262,18 @@ async function observe(context: StepContext): Promise<PreflightObservation> {
   const factory = valueOf(factoryRead)
   const integrationRuntime = valueOf(runtimeRead)
   const server = valueOf(serverRead)
+  const privateLinkGroups = server
+    ? valueOf(privateLinkRead)?.map((resource) => resource.groupId ?? '')
+    : undefined
   const keyVaultStore = valueOf(keyVaultRead)
   const keyVault =
-    store === undefined ? undefined : { name: store, type: keyVaultStore?.properties.type }
+    store === undefined
+      ? undefined
+      : {
+          name: store,
+          type: keyVaultStore?.properties.type,
+          baseUrl: keyVaultBaseUrlOf(keyVaultStore?.properties)
+        }
   if (runtimeProvesVnet(integrationRuntime, settings)) {
     return {
       // The runtime was found in the factory, so the factory exists; its identity was read if needed.
@@ -233,6 +282,7 @@ async function observe(context: StepContext): Promise<PreflightObservation> {
       managedVirtualNetworks: [settings.managedVirtualNetwork],
       integrationRuntime,
       server,
+      privateLinkGroups,
       keyVaultStore: keyVault
     }
   }
@@ -254,6 +304,7 @@ async function observe(context: StepContext): Promise<PreflightObservation> {
     managedVirtualNetworks: vnets.map((vnet) => vnet.name ?? ''),
     integrationRuntime,
     server,
+    privateLinkGroups,
     keyVaultStore: keyVault
   }
 }
@@ -275,7 +326,11 @@ export async function runPreflight(context: StepContext): Promise<StepOutcome<Pr
       serverId: observed.server?.id ?? context.settings.server.id,
       factoryRead: observed.factoryRead ?? false,
       git: gitIntegrationOf(observed.factory?.repoConfiguration),
-      connections: (observed.server?.privateEndpointConnections ?? []).map(toConnectionView)
+      connections: (observed.server?.privateEndpointConnections ?? []).map(toConnectionView),
+      keyVault: observed.keyVaultStore && {
+        linkedService: observed.keyVaultStore.name,
+        baseUrl: observed.keyVaultStore.baseUrl
+      }
     },
     found: `factory ${context.settings.factory.name} with managed VNet ${context.settings.managedVirtualNetwork} and runtime ${context.settings.integrationRuntime}; server ${fqdn} Ready`,
     done: 'checked, nothing to change'
