@@ -3,6 +3,7 @@
 import type { Factory, IntegrationRuntimeResource } from '@azure/arm-datafactory'
 import type { Server } from '@azure/arm-postgresql-flexible'
 import { listAll } from '../azure.js'
+import { explain } from '../failures.js'
 import { ActionError, describeFailure, statusCodeOf, unlessNotFound } from '../errors.js'
 import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
@@ -11,10 +12,6 @@ import { toConnectionView, type ConnectionView } from './connections.js'
 import { requestOptions, type Finding, type StepContext } from './context.js'
 import { postgresGroupId } from './endpoint.js'
 import { gitIntegrationOf, type GitIntegration } from './export.js'
-
-/** Microsoft's how-to for moving a VNet-integrated flexible server to Private Link. */
-export const vnetMigrationDoc =
-  'https://learn.microsoft.com/azure/postgresql/network/how-to-migrate-vnet-private-endpoint-capable-server'
 
 export interface PreflightObservation {
   factory?: Pick<Factory, 'id' | 'identity' | 'repoConfiguration'>
@@ -96,16 +93,23 @@ export function checkPreflight(observed: PreflightObservation, settings: Setting
     const offersGroup =
       groups === undefined || groups.some((group) => sameText(group, postgresGroupId))
     const delegatedSubnet = observed.server.network?.delegatedSubnetResourceId
-    if (delegatedSubnet) {
-      findings.push({
-        message: `Server '${server.name}' (${observed.server.id ?? server.id}) is integrated into a virtual network (delegated subnet ${delegatedSubnet}) and offers no Private Link group '${postgresGroupId}': Private Link cannot be used with it as it is.`,
-        hint: `Move the server to Private Link with Azure's network migration from VNet integration to a private-endpoint-capable configuration (${vnetMigrationDoc}; POST …/flexibleServers/${server.name}/migrateNetwork, about 20 minutes, the server unreachable for about 10 of them, public access disabled afterwards), then run again. Servers created with "Public access (allowed IP addresses)" networking need no migration.`
-      })
-    } else if (!offersGroup) {
-      findings.push({
-        message: `Server '${server.name}' (${observed.server.id ?? server.id}) offers no Private Link group '${postgresGroupId}' (its privateLinkResources list ${groups?.length ? groups.map((group) => `'${group}'`).join(', ') : 'none'}), so a managed private endpoint to it cannot be made.`,
-        hint: `Private endpoints need a server with "Public access (allowed IP addresses)" networking that offers the '${postgresGroupId}' group (server > Networking > Private endpoints); an older server may not: check its networking in the portal, and move it with Azure's network migration when it is VNet-integrated (${vnetMigrationDoc}). Then run again.`
-      })
+    if (delegatedSubnet || !offersGroup) {
+      // The catalogue's words (README troubleshooting), for the server's own facts.
+      const explanation = explain(
+        {
+          area: 'resource-manager',
+          code: delegatedSubnet ? 'ServerVnetIntegrated' : 'PrivateLinkGroupMissing',
+          message: ''
+        },
+        {
+          scope: observed.server.id ?? server.id,
+          delegatedSubnet,
+          privateLinkGroups: groups?.length
+            ? groups.map((group) => `'${group}'`).join(', ')
+            : 'none'
+        }
+      )
+      findings.push({ message: explanation.cause, hint: explanation.fix })
     }
     if (observed.server.state !== 'Ready') {
       findings.push({
