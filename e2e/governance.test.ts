@@ -140,6 +140,33 @@ describe('landing-zone guardrails', () => {
   )
 
   test(
+    "a Deny policy on the connection test's pipeline fails the test naming the policy, and writes no linked service",
+    async () => {
+      session.emulator.admin.setPolicies([
+        {
+          assignment: {
+            name: 'deny-pipelines',
+            displayName: 'No pipelines outside the release',
+            scope: ids.resourceGroupScope
+          },
+          definition: { name: 'deny-pipelines-def', displayName: 'Deny pipelines' },
+          resourceType: 'Microsoft.DataFactory/factories/pipelines'
+        }
+      ])
+      const run = await session.run()
+      expect(run.exitCode).toBe(1)
+      expect(run.errors).toHaveLength(1)
+      expect(run.errors[0]).toContain('No pipelines outside the release')
+      expect(run.errors[0]).not.toMatch(/lacks|Grant it/)
+      expect(requestsTo(run, 'PUT', /\/pipelines\/[^/]+$/)).toHaveLength(1)
+      expect(
+        requestsTo(run, 'PUT', new RegExp(`/linkedservices/${ids.defaultLinkedServiceName}$`))
+      ).toEqual([])
+    },
+    scenarioTimeoutMs
+  )
+
+  test(
     'a ReadOnly lock answering 409 ScopeLocked on the endpoint PUT fails at once naming the lock',
     async () => {
       const lock: LockSeed = {
