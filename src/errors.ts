@@ -305,7 +305,7 @@ export function translateAzureError(
         : {}
   const explanation = explain(
     { ...signal, status, code: error.code, permission: signal.permission ?? permission },
-    { ...facts, scope, scopeInputs: inputsOfScope(scope), ...definedOnly(governance) }
+    { ...facts, scope, scopeInputs: inputsOfScope(scope), ...governance }
   )
   const detail = `${error.code ? `${error.code}: ` : ''}${message}`
   return new ActionError(`Could not ${subject} (HTTP ${status ?? 'error'}, ${detail})`, {
@@ -313,10 +313,6 @@ export function translateAzureError(
     cause: error,
     hint: hintOf(explanation)
   })
-}
-
-function definedOnly(facts: FailureFacts): FailureFacts {
-  return Object.fromEntries(Object.entries(facts).filter(([, value]) => value !== undefined))
 }
 
 /** Runs `call`; a failure becomes an ActionError naming the operation, resource and permission. */
