@@ -257,11 +257,16 @@ describe('policy denials and locks', () => {
     expect(isPermanentRefusal(error)).toBe(true)
   })
 
-  it("falls back to the message's policy identifiers when additionalInfo is absent", () => {
-    const bare = restError(403, 'RequestDisallowedByPolicy', denial.message)
-    const error = translateAzureError(bare, 'create the endpoint', server, 'x/write')
+  it("falls back to the message's policy identifiers, and names the requested resource by its full id", () => {
+    const linkedService =
+      '/subscriptions/s/resourceGroups/g/providers/Microsoft.DataFactory/factories/adf/linkedservices/ls'
+    const bare = Object.assign(restError(403, 'RequestDisallowedByPolicy', denial.message), {
+      request: { url: `https://management.azure.com${linkedService}?api-version=2018-06-01` }
+    })
+    const error = translateAzureError(bare, 'write the linked service', 'ls', 'x/write')
     expect(error.hint).toContain(`Azure Policy assignment 'Deny PE' (${assignmentId})`)
     expect(error.hint).toContain('its rule is in its definition')
+    expect(error.hint).toContain(`denies this request on '${linkedService}'`)
   })
 
   it('names the locked scope and the lock level that refuses the operation', () => {

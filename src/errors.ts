@@ -50,6 +50,16 @@ interface RestErrorLike {
   code?: string
   /** The answer as sent: the SDK's error models drop `additionalInfo`. */
   response?: { bodyAsText?: string | null }
+  request?: { url?: string }
+}
+
+/** The ARM id a request addressed (its URL's path), e.g. for a policy's 403, which names only a name. */
+function requestedId(error: RestErrorLike): string | undefined {
+  try {
+    return error.request?.url ? decodeURIComponent(new URL(error.request.url).pathname) : undefined
+  } catch {
+    return undefined
+  }
 }
 
 function isRestError(error: unknown): error is RestErrorLike {
@@ -295,8 +305,12 @@ export function translateAzureError(
     })
   }
   const status = error.statusCode
-  const scope = authorizationScope(message) ?? resource
   const code = (error.code ?? '').toLowerCase()
+  // A policy's or lock's refusal is about the resource requested: its full id, whatever `resource` says.
+  const scope =
+    authorizationScope(message) ??
+    (permanentCodes.has(code) ? requestedId(error) : undefined) ??
+    resource
   const governance =
     code === 'requestdisallowedbypolicy'
       ? policyFacts(error)
