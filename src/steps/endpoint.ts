@@ -355,7 +355,7 @@ function vaultNameOf(baseUrl: string | undefined): string | undefined {
  * Whether one of the factory's managed private endpoints reaches the vault (group 'vault', the
  * id's last segment the vault's name), for the note on a vault that denies public access.
  */
-function endpointToVault(
+export function endpointToVault(
   endpoints: EndpointView[],
   vaultName: string
 ): EndpointView | undefined {
