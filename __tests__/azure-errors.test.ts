@@ -3,6 +3,7 @@ import {
   ActionError,
   CancelledError,
   inputsOfScope,
+  isPermanentRefusal,
   statusCodeOf,
   translateAzureError,
   unlessNotFound
@@ -185,6 +186,108 @@ describe('sharedTokenCache', () => {
 function restError(statusCode: number, code: string, message: string): Error {
   return Object.assign(new Error(message), { name: 'RestError', statusCode, code })
 }
+
+/** A RestError whose raw body is kept, as the SDK's is (its models drop additionalInfo). */
+function restErrorWithBody(statusCode: number, body: { error: { code: string; message: string } }) {
+  return Object.assign(restError(statusCode, body.error.code, body.error.message), {
+    response: { bodyAsText: JSON.stringify(body) }
+  })
+}
+
+describe('policy denials and locks', () => {
+  // The shape of Microsoft's published RequestDisallowedByPolicy answer
+  // (learn.microsoft.com/azure/automation/enforce-job-execution-hybrid-worker).
+  const assignmentId =
+    '/subscriptions/s/resourceGroups/g/providers/Microsoft.Authorization/policyAssignments/a1'
+  const definitionId = '/providers/Microsoft.Authorization/policyDefinitions/d1'
+  const denial = restErrorWithBody(403, {
+    error: {
+      code: 'RequestDisallowedByPolicy',
+      message: `Resource 'c' was disallowed by policy. Policy identifiers: '[{"policyAssignment":{"name":"Deny PE","id":"${assignmentId}"},"policyDefinition":{"name":"Deny PE def","id":"${definitionId}"}}]'.`,
+      additionalInfo: [
+        {
+          type: 'PolicyViolation',
+          info: {
+            policyDefinitionDisplayName: 'Deny PE def',
+            evaluationDetails: {
+              evaluatedExpressions: [
+                {
+                  result: 'True',
+                  expressionKind: 'Field',
+                  expression:
+                    'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/privateEndpoint.id',
+                  path: 'properties.privateEndpoint.id',
+                  targetValue: 'false',
+                  operator: 'Exists'
+                },
+                { result: 'False', path: 'name', targetValue: 'x', operator: 'Equals' }
+              ]
+            },
+            policyDefinitionId: definitionId,
+            policyDefinitionName: 'd1',
+            policyDefinitionEffect: 'Deny',
+            policyAssignmentId: assignmentId,
+            policyAssignmentName: 'a1',
+            policyAssignmentDisplayName: 'Deny PE',
+            policyAssignmentScope: '/subscriptions/s/resourceGroups/g'
+          }
+        }
+      ]
+    } as { code: string; message: string }
+  })
+  const server =
+    '/subscriptions/s/resourceGroups/g/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg'
+
+  it('names the assignment, the definition and the expressions that held, never a role', () => {
+    const error = translateAzureError(
+      denial,
+      'approve the connection',
+      `${server}/privateEndpointConnections/c`,
+      'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/write'
+    )
+    expect(error.hint).toContain(`Azure Policy assignment 'Deny PE' (${assignmentId})`)
+    expect(error.hint).toContain(`(definition 'Deny PE def' (${definitionId}))`)
+    expect(error.hint).toContain(
+      "it denies requests where properties.privateEndpoint.id exists: 'false'."
+    )
+    expect(error.hint).not.toContain("name equals 'x'")
+    expect(error.hint).toContain(`policy exemption covering '${server}'`)
+    expect(error.hint).not.toMatch(/lacks|Grant it/)
+    expect(isPermanentRefusal(denial)).toBe(true)
+    expect(isPermanentRefusal(error)).toBe(true)
+  })
+
+  it("falls back to the message's policy identifiers, and names the requested resource by its full id", () => {
+    const linkedService =
+      '/subscriptions/s/resourceGroups/g/providers/Microsoft.DataFactory/factories/adf/linkedservices/ls'
+    const bare = Object.assign(restError(403, 'RequestDisallowedByPolicy', denial.message), {
+      request: { url: `https://management.azure.com${linkedService}?api-version=2018-06-01` }
+    })
+    const error = translateAzureError(bare, 'write the linked service', 'ls', 'x/write')
+    expect(error.hint).toContain(`Azure Policy assignment 'Deny PE' (${assignmentId})`)
+    expect(error.hint).toContain('its rule is in its definition')
+    expect(error.hint).toContain(`denies this request on '${linkedService}'`)
+  })
+
+  it('names the locked scope and the lock level that refuses the operation', () => {
+    const locked = (operation: string) =>
+      restError(
+        409,
+        'ScopeLocked',
+        `The scope '${server}' cannot perform ${operation} operation because following scope(s) are locked: '/subscriptions/s/resourceGroups/g'. Please remove the lock and try again.`
+      )
+    const write = translateAzureError(locked('write'), 'create the endpoint', server, 'x/write')
+    expect(write.hint).toMatch(
+      /^A ReadOnly lock on '\/subscriptions\/s\/resourceGroups\/g' refuses/
+    )
+    const remove = translateAzureError(locked('delete'), 'delete the endpoint', server, 'x/delete')
+    expect(remove.hint).toMatch(
+      /^A CanNotDelete or ReadOnly lock on '\/subscriptions\/s\/resourceGroups\/g'/
+    )
+    expect(isPermanentRefusal(locked('write'))).toBe(true)
+    expect(isPermanentRefusal(restError(409, 'AnotherOperationInProgress', 'busy'))).toBe(false)
+  })
+})
 
 describe('translateAzureError', () => {
   const denied = restError(

@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals'
-import { decideEndpointAction, ensureEndpoint, type EndpointView } from '../src/steps/endpoint.js'
+import {
+  decideEndpointAction,
+  endpointToVault,
+  ensureEndpoint,
+  type EndpointView
+} from '../src/steps/endpoint.js'
 import type { PreflightFacts } from '../src/steps/preflight.js'
 import { endpointView, fakeStepContext, pages, restError } from './step-context.js'
 
@@ -142,5 +147,29 @@ describe('ensureEndpoint', () => {
       "its connection 'adf-demo.pg-pg-demo.guid' is Disconnected on the server (Data Factory still shows Approved)"
     )
     expect(recorded.outputs['connection-state']).toBe('Disconnected')
+  })
+})
+
+describe('endpointToVault', () => {
+  const vaultId =
+    '/subscriptions/0b9e4f3a-7c21-4d58-a6e3-2f8b1c9d0e47/resourceGroups/rg-sec/providers/Microsoft.KeyVault/vaults/KV-Data'
+  const toVault = (overrides: Partial<EndpointView> = {}) =>
+    endpointView(vaultId, {
+      name: 'kv',
+      groupId: 'vault',
+      connectionStatus: 'Approved',
+      ...overrides
+    })
+
+  it("finds a live endpoint of group 'vault' to the vault of that name (any case)", () => {
+    expect(endpointToVault([endpoint(), toVault()], 'kv-data')?.name).toBe('kv')
+    expect(endpointToVault([toVault({ connectionStatus: 'Pending' })], 'kv-data')).toBeDefined()
+  })
+
+  it('ignores other vaults, other groups, other resource types and refused connections', () => {
+    expect(endpointToVault([toVault()], 'kv-other')).toBeUndefined()
+    expect(endpointToVault([toVault({ groupId: 'blob' })], 'kv-data')).toBeUndefined()
+    expect(endpointToVault([endpoint()], 'pg-demo')).toBeUndefined()
+    expect(endpointToVault([toVault({ connectionStatus: 'Rejected' })], 'kv-data')).toBeUndefined()
   })
 })

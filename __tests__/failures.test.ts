@@ -42,6 +42,21 @@ const samples: Record<string, FailureSignal> = {
   'managed-identity-unavailable': signIn('ManagedIdentityCredential: no managed identity endpoint'),
   'sign-in-refused': signIn('AADSTS50034: The user account does not exist.'),
   'token-refused': arm(401, 'InvalidAuthenticationTokenTenant'),
+  // A Deny policy's 403 on the approval's own permission: a policy, not a missing role.
+  'policy-denied': arm(
+    403,
+    'RequestDisallowedByPolicy',
+    'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/write'
+  ),
+  // Preflight's own codes for what the server's reads showed.
+  'server-vnet-integrated': { area: 'resource-manager', code: 'ServerVnetIntegrated', message: '' },
+  'private-link-group-missing': {
+    area: 'resource-manager',
+    code: 'PrivateLinkGroupMissing',
+    message: ''
+  },
+  // A lock's 409, not a busy resource.
+  'scope-locked': arm(409, 'ScopeLocked'),
   'approve-forbidden': arm(
     403,
     'AuthorizationFailed',
@@ -65,6 +80,9 @@ const samples: Record<string, FailureSignal> = {
   ),
   'key-vault-secret-not-found': lookup(
     'Failed to get the secret from key vault, secretName: pg-pw, secretVersion: , vaultBaseUrl: https://kv.vault.azure.net/. The error message is: A secret with (name/id) pg-pw was not found in this key vault.'
+  ),
+  'key-vault-private': lookup(
+    'Failed to get the secret from key vault, secretName: pg-pw, secretVersion: , vaultBaseUrl: https://kv.vault.azure.net/. The error message is: Client address is not authorized and caller is not a trusted service.\r\nClient address: 203.0.113.10 (ForbiddenByFirewall)'
   ),
   'key-vault-forbidden': lookup(
     "Failed to get the secret from key vault, secretName: pg-pw, secretVersion: , vaultBaseUrl: https://kv.vault.azure.net/. The error message is: Operation returned an invalid status code 'Forbidden'."

@@ -10,11 +10,17 @@ function recordingClient(path: string): unknown {
     apply: (_, __, args: unknown[]) => {
       clientCalls.push(path)
       const signal = (args.at(-1) as { abortSignal: AbortSignal }).abortSignal
-      return new Promise((_resolve, reject) =>
+      const pending = new Promise((_resolve, reject) =>
         signal.addEventListener('abort', () =>
           reject(Object.assign(new Error('aborted'), { name: 'AbortError' }))
         )
       )
+      // A list call's pages are iterated, a get's answer awaited: this waits either way.
+      return Object.assign(pending, {
+        async *[Symbol.asyncIterator]() {
+          yield await pending
+        }
+      })
     }
   })
 }
@@ -90,9 +96,11 @@ describe('run', () => {
   it("calls Azure with valid input, and names the step's timeout when it runs out", async () => {
     const io = fakeIO({ ...validInputs, auth: 'azure-cli', timeout: '300ms' })
     await run(io)
-    // Preflight's reads go out at once: the runtime and the server (the factory only when needed).
+    // Preflight's reads go out at once: the runtime, the server and its Private Link groups (the
+    // factory only when needed).
     expect(clientCalls.sort()).toEqual([
       'dataFactory.integrationRuntimes.get',
+      'postgres.privateLinkResources.listByServer',
       'postgres.servers.get'
     ])
     expect(io.written.failed).toMatch(

@@ -31,7 +31,7 @@ const readyServer = {
 }
 
 /** Fake clients answering preflight's reads, recording which were sent. */
-function clientsFor(runtime: object | undefined) {
+function clientsFor(runtime: object | undefined, privateLinkGroups = ['postgresqlServer']) {
   const calls: string[] = []
   const notFound = Object.assign(new Error('not found'), { name: 'RestError', statusCode: 404 })
   const clients = {
@@ -68,6 +68,12 @@ function clientsFor(runtime: object | undefined) {
           calls.push('server')
           return readyServer
         }
+      },
+      privateLinkResources: {
+        listByServer: () => {
+          calls.push('Private Link groups')
+          return pages(() => privateLinkGroups.map((groupId) => ({ name: groupId, groupId })))
+        }
       }
     }
   }
@@ -79,7 +85,7 @@ describe('preflight reads', () => {
     const { clients, calls } = clientsFor(managedRuntime('default'))
     const { context } = fakeStepContext(clients)
     const outcome = await runPreflight(context)
-    expect(calls.sort()).toEqual(['runtime', 'server'])
+    expect(calls.sort()).toEqual(['Private Link groups', 'runtime', 'server'])
     // The server's GET lists its connections: the endpoint step's first look needs no list call.
     expect(outcome.value.connections).toEqual([
       {
@@ -99,7 +105,21 @@ describe('preflight reads', () => {
     await expect(runPreflight(context)).rejects.toThrow(
       /does not run in managed virtual network 'default'/
     )
-    expect(calls.sort()).toEqual(['factory', 'managed VNet list', 'runtime', 'server'])
+    expect(calls.sort()).toEqual([
+      'Private Link groups',
+      'factory',
+      'managed VNet list',
+      'runtime',
+      'server'
+    ])
+  })
+
+  it('refuses a server that offers no postgresqlServer group, naming what it offers', async () => {
+    const { clients } = clientsFor(managedRuntime('default'), ['otherGroup'])
+    const { context } = fakeStepContext(clients)
+    await expect(runPreflight(context)).rejects.toThrow(
+      /offers no Private Link group 'postgresqlServer' \(its privateLinkResources list 'otherGroup'\)/
+    )
   })
 
   it('reads the factory to tell a missing runtime from a missing factory', async () => {

@@ -136,7 +136,8 @@ describe('each action of the role is needed', () => {
     factoryAction('integrationruntimes/read'),
     factoryAction('managedVirtualNetworks/managedPrivateEndpoints/read'),
     factoryAction('linkedServices/read'),
-    serverAction('read')
+    serverAction('read'),
+    serverAction('privateLinkResources/read')
   ])(
     'plan fails without %s',
     async (action) => {

@@ -19,6 +19,7 @@ const reasons: [RegExp, string][] = [
   [/^GET .*\/\.well-known\//, 'sign-in: Entra ID metadata'],
   [/^POST .*\/oauth2\//, 'sign-in: token exchange'],
   [/^GET .*\/flexibleServers\/[^/]+$/, 'GET server'],
+  [/^GET .*\/flexibleServers\/[^/]+\/privateLinkResources$/, 'GET server Private Link groups'],
   [/^GET .*\/integrationRuntimes\/[^/]+$/, 'GET runtime'],
   [/^GET .*\/integrationRuntimes$/, 'GET runtime list'],
   [/^GET .*\/factories\/[^/]+$/, 'GET factory'],
@@ -80,8 +81,17 @@ const signIn = {
   'sign-in: token exchange': 1
 }
 
-/** What every apply and plan reads first (preflight's two reads and the endpoint list). */
-const firstLooks = { 'GET server': 1, 'GET runtime': 1, 'GET endpoint list': 1 }
+/**
+ * What every apply and plan reads first: preflight's three reads, sent at once (issue 14 added the
+ * server's Private Link groups, so a server that offers no 'postgresqlServer' is refused before any
+ * write), and the endpoint list.
+ */
+const firstLooks = {
+  'GET server': 1,
+  'GET server Private Link groups': 1,
+  'GET runtime': 1,
+  'GET endpoint list': 1
+}
 
 /** The sweep of earlier runs' connection-test leftovers, before a connection test. */
 const sweep = { 'GET pipelines list': 1, 'GET datasets list': 1, 'GET linked services list': 1 }
@@ -131,11 +141,11 @@ describe('request budget per path', () => {
   )
 
   test(
-    're-run with nothing to do and no connection test: 4 Resource Manager reads',
+    're-run with nothing to do and no connection test: 5 Resource Manager reads',
     async () => {
       const run = await session.run({ 'test-connection': 'false' })
       expectBudget(run, { ...signIn, ...firstLooks, 'GET linked service': 1 })
-      expect(armReads(run.requests)).toBeLessThanOrEqual(4)
+      expect(armReads(run.requests)).toBeLessThanOrEqual(5)
     },
     scenarioTimeoutMs
   )

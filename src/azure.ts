@@ -121,6 +121,34 @@ export interface AzureClients {
   postgres: PostgreSQLManagementFlexibleServerClient
 }
 
+/** Carries a connection's private endpoint id from an approval call to the policy below; never sent. */
+export const privateEndpointIdHeader = 'x-adf-pg-private-link-private-endpoint-id'
+
+type PipelinePolicy = Parameters<
+  PostgreSQLManagementFlexibleServerClient['pipeline']['addPolicy']
+>[0]
+
+/**
+ * Puts `properties.privateEndpoint.id` back into a connection update's body. The SDK's model marks
+ * it read-only and drops it, but Azure Policy rules read it from the request: the Cloud Adoption
+ * Framework's "deny cross-tenant private endpoint connections" rule denies an approval whose body
+ * lacks it (learn.microsoft.com/azure/cloud-adoption-framework/ready/azure-best-practices/
+ * limit-cross-tenant-private-endpoint-connections).
+ */
+const privateEndpointIdPolicy: PipelinePolicy = {
+  name: 'adfPgPrivateEndpointIdInApproval',
+  sendRequest(request, next) {
+    const id = request.headers.get(privateEndpointIdHeader)
+    request.headers.delete(privateEndpointIdHeader)
+    if (id && typeof request.body === 'string') {
+      const body = JSON.parse(request.body) as { properties?: Record<string, unknown> }
+      body.properties = { ...body.properties, privateEndpoint: { id } }
+      request.body = JSON.stringify(body)
+    }
+    return next(request)
+  }
+}
+
 export function createClients(settings: Settings, credential: TokenCredential): AzureClients {
   const endpoint = settings.signIn.cloud.resourceManagerEndpoint
   const options = {
@@ -129,17 +157,20 @@ export function createClients(settings: Settings, credential: TokenCredential): 
     credentialScopes: [`${endpoint}/.default`],
     userAgentOptions: { userAgentPrefix }
   }
+  const postgres = new PostgreSQLManagementFlexibleServerClient(
+    credential,
+    settings.server.subscriptionId,
+    options
+  )
+  // After serialization (no phase = between Serialize and Retry), so retries keep the body.
+  postgres.pipeline.addPolicy(privateEndpointIdPolicy)
   return {
     dataFactory: new DataFactoryManagementClient(
       credential,
       settings.factory.subscriptionId,
       options
     ),
-    postgres: new PostgreSQLManagementFlexibleServerClient(
-      credential,
-      settings.server.subscriptionId,
-      options
-    )
+    postgres
   }
 }
 

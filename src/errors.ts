@@ -1,6 +1,6 @@
 // Errors that say what failed, on which resource, and what to do; and the translation of SDK errors
 // (their likely cause and fix come from the catalogue in failures.ts).
-import { explain, hintOf, signalFromMessage } from './failures.js'
+import { explain, hintOf, signalFromMessage, type FailureFacts } from './failures.js'
 
 export interface ActionErrorDetails {
   /** The ARM id or name of the resource involved. */
@@ -48,6 +48,18 @@ interface RestErrorLike {
   message: string
   statusCode?: number
   code?: string
+  /** The answer as sent: the SDK's error models drop `additionalInfo`. */
+  response?: { bodyAsText?: string | null }
+  request?: { url?: string }
+}
+
+/** The ARM id a request addressed (its URL's path), e.g. for a policy's 403, which names only a name. */
+function requestedId(error: RestErrorLike): string | undefined {
+  try {
+    return error.request?.url ? decodeURIComponent(new URL(error.request.url).pathname) : undefined
+  } catch {
+    return undefined
+  }
 }
 
 function isRestError(error: unknown): error is RestErrorLike {
@@ -80,6 +92,155 @@ export function operationFailureOf(error: unknown): OperationFailure | undefined
 export function statusCodeOf(error: unknown): number | undefined {
   if (isRestError(error)) return error.statusCode
   return error instanceof Error && error.cause !== undefined ? statusCodeOf(error.cause) : undefined
+}
+
+/** The RestError behind `error` (itself, or an ActionError's cause). */
+function restErrorOf(error: unknown): RestErrorLike | undefined {
+  if (isRestError(error)) return error
+  return error instanceof Error && error.cause !== undefined ? restErrorOf(error.cause) : undefined
+}
+
+/** Refusals no retry, wait or other person's approval gets past: an Azure Policy Deny, a lock. */
+const permanentCodes = new Set(['requestdisallowedbypolicy', 'scopelocked'])
+
+/**
+ * Whether Resource Manager refused for good: a Deny policy (403 RequestDisallowedByPolicy) or a
+ * management lock (409 ScopeLocked). Such an answer is explained at once, never waited out.
+ */
+export function isPermanentRefusal(error: unknown): boolean {
+  return permanentCodes.has((restErrorOf(error)?.code ?? '').toLowerCase())
+}
+
+/** One expression Azure Policy evaluated (`evaluationDetails.evaluatedExpressions`). */
+interface EvaluatedExpression {
+  result?: string
+  expression?: string
+  path?: string
+  operator?: string
+  targetValue?: unknown
+  expressionValue?: unknown
+}
+
+interface PolicyViolationInfo {
+  policyAssignmentId?: string
+  policyAssignmentName?: string
+  policyAssignmentDisplayName?: string
+  policyAssignmentScope?: string
+  policyDefinitionId?: string
+  policyDefinitionName?: string
+  policyDefinitionDisplayName?: string
+  policySetDefinitionId?: string
+  policySetDefinitionDisplayName?: string
+  evaluationDetails?: { evaluatedExpressions?: EvaluatedExpression[] }
+}
+
+/** The raw error body of a RestError, or undefined when it is not JSON. */
+function errorBodyOf(error: RestErrorLike): Record<string, unknown> | undefined {
+  try {
+    const body: unknown = JSON.parse(error.response?.bodyAsText ?? '')
+    const inner = (body as { error?: unknown } | null)?.error
+    return inner && typeof inner === 'object' ? (inner as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** The PolicyViolation entries of an ARM error body, its details' included. */
+function policyViolations(body: Record<string, unknown>): PolicyViolationInfo[] {
+  const own = Array.isArray(body.additionalInfo) ? (body.additionalInfo as unknown[]) : []
+  const details = Array.isArray(body.details) ? (body.details as Record<string, unknown>[]) : []
+  return [...own, ...details.flatMap((detail) => policyViolations(detail) as unknown[])]
+    .map((entry) => entry as { type?: string; info?: PolicyViolationInfo })
+    .filter((entry) => entry.type === 'PolicyViolation' && entry.info)
+    .map((entry) => entry.info as PolicyViolationInfo)
+}
+
+const operatorWords: Record<string, string> = {
+  exists: 'exists:',
+  equals: 'equals',
+  notequals: 'is not',
+  in: 'is one of',
+  notin: 'is not one of',
+  like: 'is like',
+  notlike: 'is not like',
+  contains: 'contains',
+  notcontains: 'does not contain',
+  less: 'is less than',
+  greater: 'is greater than'
+}
+
+function shown(value: unknown): string {
+  return typeof value === 'string' ? `'${value}'` : JSON.stringify(value)
+}
+
+/** An expression that held, in words: "properties.privateEndpoint.id exists: false". */
+function describeExpression(expression: EvaluatedExpression): string {
+  const subject = expression.path || expression.expression || 'a value'
+  const operator = operatorWords[(expression.operator ?? '').toLowerCase()] ?? expression.operator
+  const actual =
+    expression.expressionValue === undefined ? '' : ` (it is ${shown(expression.expressionValue)})`
+  return `${subject} ${operator} ${shown(expression.targetValue)}${actual}`
+}
+
+/**
+ * What a Deny policy's answer says: assignment and definition (from `additionalInfo` of type
+ * PolicyViolation, else the message's "Policy identifiers"), and the expressions that held.
+ * Shape: learn.microsoft.com/azure/automation/enforce-job-execution-hybrid-worker (a full
+ * RequestDisallowedByPolicy answer) and the ARM RPC's error contract (additionalInfo).
+ */
+function policyFacts(error: RestErrorLike): FailureFacts {
+  const body = errorBodyOf(error) ?? {}
+  const [info] = policyViolations(body)
+  const identifiers = /Policy identifiers: '(\[.*\])'/s.exec(error.message)?.[1]
+  const named = (() => {
+    try {
+      return (
+        JSON.parse(identifiers ?? '[]') as {
+          policyAssignment?: { name?: string; id?: string }
+          policyDefinition?: { name?: string; id?: string }
+        }[]
+      )[0]
+    } catch {
+      return undefined
+    }
+  })()
+  const assignmentId = info?.policyAssignmentId ?? named?.policyAssignment?.id
+  const assignmentName = info?.policyAssignmentDisplayName ?? named?.policyAssignment?.name
+  const definitionId = info?.policyDefinitionId ?? named?.policyDefinition?.id
+  const definitionName = info?.policyDefinitionDisplayName ?? named?.policyDefinition?.name
+  const held = (info?.evaluationDetails?.evaluatedExpressions ?? []).filter(
+    (expression) => (expression.result ?? 'True').toLowerCase() === 'true'
+  )
+  return {
+    policyAssignment:
+      [assignmentName && `'${assignmentName}'`, assignmentId && `(${assignmentId})`]
+        .filter(Boolean)
+        .join(' ') || undefined,
+    policyDefinition:
+      [definitionName && `'${definitionName}'`, definitionId && `(${definitionId})`]
+        .filter(Boolean)
+        .join(' ') || undefined,
+    policyReason: held.length
+      ? `it denies requests where ${held.map(describeExpression).join(' and ')}`
+      : undefined
+  }
+}
+
+/**
+ * What a lock's 409 says: the locked scopes, and the lock level that refuses this kind of
+ * operation (ReadOnly refuses writes; a delete is refused by CanNotDelete and ReadOnly alike).
+ * The message names no level ("…cannot perform write operation because following scope(s) are
+ * locked: '<scope>'…", as quoted in MicrosoftDocs/azure-docs#110791).
+ */
+function lockFacts(message: string): FailureFacts {
+  const locked = /scope\(s\) are locked: (.*?)\. Please/i.exec(message)?.[1]
+  const scopes = [...(locked ?? '').matchAll(/'([^']+)'/g)].map((match) => match[1])
+  const operation = /cannot perform (\w+) operation/i.exec(message)?.[1]?.toLowerCase()
+  return {
+    lockedScope: scopes.length ? scopes.map((scope) => `'${scope}'`).join(', ') : undefined,
+    lockKind:
+      operation === 'delete' ? 'CanNotDelete or ReadOnly' : operation ? 'ReadOnly' : undefined
+  }
 }
 
 /** The scope of an ARM AuthorizationFailed message. */
@@ -174,10 +335,21 @@ export function translateAzureError(
     })
   }
   const status = error.statusCode
-  const scope = authorizationScope(message) ?? resource
+  const code = (error.code ?? '').toLowerCase()
+  // A policy's or lock's refusal is about the resource requested: its full id, whatever `resource` says.
+  const scope =
+    authorizationScope(message) ??
+    (permanentCodes.has(code) ? requestedId(error) : undefined) ??
+    resource
+  const governance =
+    code === 'requestdisallowedbypolicy'
+      ? policyFacts(error)
+      : code === 'scopelocked'
+        ? lockFacts(message)
+        : {}
   const explanation = explain(
     { ...signal, status, code: error.code, permission: signal.permission ?? permission },
-    { ...facts, scope, scopeInputs: inputsOfScope(scope) }
+    { ...facts, scope, scopeInputs: inputsOfScope(scope), ...governance }
   )
   const detail = `${error.code ? `${error.code}: ` : ''}${message}`
   return new ActionError(`Could not ${subject} (HTTP ${status ?? 'error'}, ${detail})`, {

@@ -47,7 +47,22 @@ export interface FailureFacts {
   /** The Key Vault secret and vault a Data Factory error names. */
   secret?: string
   vault?: string
+  /** The Azure Policy assignment and definition that denied a request: "'name' (id)". */
+  policyAssignment?: string
+  policyDefinition?: string
+  /** What the Deny rule evaluated as true, in words ("it denies requests where …"). */
+  policyReason?: string
+  /** The scopes a management lock holds, and the lock level that refuses the operation. */
+  lockedScope?: string
+  lockKind?: string
+  /** The Private Link groups a server offers ("'a', 'b'" or "none"), and its delegated subnet. */
+  privateLinkGroups?: string
+  delegatedSubnet?: string
 }
+
+/** Microsoft's how-to for moving a VNet-integrated flexible server to Private Link. */
+const vnetMigrationDoc =
+  'https://learn.microsoft.com/azure/postgresql/network/how-to-migrate-vnet-private-endpoint-capable-server'
 
 type Facts = Required<FailureFacts>
 
@@ -249,6 +264,51 @@ export const failureCatalogue: readonly FailureKind[] = [
       "Check that 'environment' (or 'resource-manager-endpoint') is the subscription's cloud and 'tenant-id' the subscription's tenant."
   },
   {
+    id: 'server-vnet-integrated',
+    area: 'resource-manager',
+    title: 'Server integrated into a virtual network (no Private Link)',
+    recognisedBy:
+      "preflight: the server's network names a delegated subnet, and it offers no 'postgresqlServer' Private Link group",
+    test: armCode('ServerVnetIntegrated'),
+    cause: (f) =>
+      `Server '${f.scope}' is integrated into a virtual network (delegated subnet ${f.delegatedSubnet}) and offers no Private Link group 'postgresqlServer': Private Link cannot be used with it as it is.`,
+    fix: () =>
+      `Move the server to Private Link with Azure's network migration from VNet integration to a private-endpoint-capable configuration (${vnetMigrationDoc}; POST …/flexibleServers/<server>/migrateNetwork: about 20 minutes, the server unreachable for about 10 of them, public access disabled afterwards), then run again. Servers made with "Public access (allowed IP addresses)" networking need no migration.`
+  },
+  {
+    id: 'private-link-group-missing',
+    area: 'resource-manager',
+    title: "Server offers no 'postgresqlServer' Private Link group",
+    recognisedBy: "preflight: the server's privateLinkResources list no 'postgresqlServer' group",
+    test: armCode('PrivateLinkGroupMissing'),
+    cause: (f) =>
+      `Server '${f.scope}' offers no Private Link group 'postgresqlServer' (its privateLinkResources list ${f.privateLinkGroups}), so a managed private endpoint to it cannot be made; nothing was written.`,
+    fix: () =>
+      `Check the server's networking (server > Networking): Private endpoints need "Public access (allowed IP addresses)" networking, which an older server may predate; a VNet-integrated one moves with Azure's network migration (${vnetMigrationDoc}). Then run again.`
+  },
+  {
+    id: 'policy-denied',
+    area: 'resource-manager',
+    title: 'Denied by Azure Policy (403 RequestDisallowedByPolicy)',
+    recognisedBy: 'HTTP 403 RequestDisallowedByPolicy (its additionalInfo of type PolicyViolation)',
+    test: armCode('RequestDisallowedByPolicy'),
+    cause: (f) =>
+      `Azure Policy assignment ${f.policyAssignment} (definition ${f.policyDefinition}) denies this request on '${f.scope}'; ${f.policyReason}. This is not a missing role: no retry, wait or other person's approval gets past it.`,
+    fix: (f) =>
+      `Ask the owners of the assignment for a policy exemption covering '${grantScopeOf(f.scope)}' (az policy exemption create --policy-assignment <assignment id> --scope <that scope> --exemption-category Waiver), or change what the rule evaluated; then run again.`
+  },
+  {
+    id: 'scope-locked',
+    area: 'resource-manager',
+    title: 'Scope locked (409 ScopeLocked)',
+    recognisedBy: 'HTTP 409 ScopeLocked',
+    test: armCode('ScopeLocked'),
+    cause: (f) =>
+      `A ${f.lockKind} lock on ${f.lockedScope} refuses this request to '${f.scope}' (ReadOnly refuses every write and delete, CanNotDelete every delete); it stays refused while the lock is there.`,
+    fix: (f) =>
+      `Have an owner of ${f.lockedScope} remove the lock for the change (Settings > Locks, or az lock delete --name <lock> --resource-group <group>) and put it back afterwards, or use resources outside the locked scope; then run again.`
+  },
+  {
     id: 'approve-forbidden',
     area: 'resource-manager',
     title: 'No right to approve the private endpoint connection (403)',
@@ -380,6 +440,21 @@ export const failureCatalogue: readonly FailureKind[] = [
       `Secret '${f.secret}' does not exist in the vault ${f.vault} (or that version does not).`,
     fix: () =>
       "Check 'password-secret-name' (or 'service-principal-key-secret-name') and its version input, and that 'password-key-vault-linked-service' points at the vault that holds it."
+  },
+  {
+    id: 'key-vault-private',
+    area: 'connection-test',
+    title: 'Key Vault denies public access (no managed private endpoint to it)',
+    recognisedBy:
+      "Data Factory: 'Failed to get the secret from key vault … Client address is not authorized', ForbiddenByFirewall",
+    test: (signal) =>
+      /secret from key vault/i.test(signal.message) &&
+      /ForbiddenByFirewall|Client address is not authorized/i.test(signal.message),
+    facts: keyVaultFacts,
+    cause: (f) =>
+      `The vault ${f.vault} refused Data Factory's network address: it denies public access, and factory '${f.factory}' reaches it through no approved managed private endpoint of its managed virtual network. Its identity's role on the vault is not the problem.`,
+    fix: (f) =>
+      `Create a managed private endpoint from the factory's managed virtual network to the vault (groupId 'vault': az datafactory managed-private-endpoint create --factory-name ${f.factory} --resource-group <group> --managed-virtual-network-name <managed-virtual-network> --name <name> --group-id vault --private-link-resource-id <the vault's resource id>) and have the vault's owner approve its connection (the vault > Networking > Private endpoint connections); or let the vault's firewall allow trusted Microsoft services. Then run again.`
   },
   {
     id: 'key-vault-forbidden',
@@ -548,7 +623,14 @@ const unknownFacts: Facts = {
   subject: 'the presented subject',
   factory: 'the factory',
   secret: 'the secret the message names',
-  vault: 'the vault the message names'
+  vault: 'the vault the message names',
+  policyAssignment: 'named in the message',
+  policyDefinition: 'named in the message',
+  policyReason: 'its rule is in its definition',
+  lockedScope: 'the scope the message names',
+  lockKind: 'management',
+  privateLinkGroups: 'none',
+  delegatedSubnet: 'named by the server'
 }
 
 /** Facts with every missing one filled by `fill` (the README shows `<name>`). */

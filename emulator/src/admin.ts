@@ -1,10 +1,12 @@
 // The emulator's own control surface (no Azure API has it): a DBA's approvals, fault injection,
 // the request log, state snapshots and reset; as an in-process client and under /_emulator/.
+import type { DenyPolicySeed, LockSeed } from './governance.js'
 import type { AccessTokenOptions, GithubTokenOptions } from './identity.js'
 import type {
   EmuRequest,
   EmuResponse,
   HttpMethod,
+  KeyVaultSeed,
   RoleAssignment,
   Route,
   Scenario
@@ -87,6 +89,14 @@ export interface EmulatorAdmin {
   snapshot(): unknown
   /** Re-seeds everything from the scenario; clears faults and the request log. */
   reset(): Promise<void>
+  /** Replaces the Deny policy assignments, as a landing zone's platform team would (reset restores the scenario's). */
+  setPolicies(policies: DenyPolicySeed[]): void
+  /** Replaces the management locks. */
+  setLocks(locks: LockSeed[]): void
+  /** Sets the Private Link groups a server offers ([] = none, as an older server). */
+  setPrivateLinkGroups(server: string, groups: string[]): void
+  /** Replaces the vaults' network settings (a vault not listed allows public access). */
+  setKeyVaults(vaults: KeyVaultSeed[]): void
   /** Replaces a principal's role assignments, as an administrator would in the portal. */
   setRoles(clientId: string, roles: RoleAssignment[]): void
   /** A GitHub OIDC token with chosen claims (other subjects, expired ones). */
@@ -363,6 +373,27 @@ export function adminRoutes(admin: EmulatorAdmin, info: () => unknown): Route[] 
         })
     },
     { method: 'POST', pattern: '/_emulator/reset', handle: () => answer(() => admin.reset()) },
+    {
+      method: 'PUT',
+      pattern: '/_emulator/policies',
+      handle: (req) => answer(() => admin.setPolicies(bodyOf<DenyPolicySeed[]>(req)))
+    },
+    {
+      method: 'PUT',
+      pattern: '/_emulator/locks',
+      handle: (req) => answer(() => admin.setLocks(bodyOf<LockSeed[]>(req)))
+    },
+    {
+      method: 'PUT',
+      pattern: '/_emulator/servers/:server/private-link-groups',
+      handle: (req) =>
+        answer(() => admin.setPrivateLinkGroups(req.params.server, bodyOf<string[]>(req)))
+    },
+    {
+      method: 'PUT',
+      pattern: '/_emulator/key-vaults',
+      handle: (req) => answer(() => admin.setKeyVaults(bodyOf<KeyVaultSeed[]>(req)))
+    },
     {
       method: 'PUT',
       pattern: '/_emulator/principals/:clientId/roles',

@@ -316,11 +316,15 @@ export function createDataFactoryProvider(options: {
     return `Requested by Data Factory '${factory.seed.name}' for managed private endpoint '${endpoint.name}'`
   }
 
+  function offersGroup(endpoint: EndpointRecord): boolean {
+    return postgres.offersPrivateLinkGroup(endpoint.target.id, endpoint.groupId)
+  }
+
   function provisioningState(endpoint: EndpointRecord, now: number): string {
     if (endpoint.deleteRequestedAt !== undefined) return 'Deleting'
     if (now < endpoint.createdAt + delays.endpointProvisioningMs) return 'Provisioning'
-    // 'Failed' for a VNet-integrated target is a modelling choice (the reference calls Failed plausible, unconfirmed)
-    return endpoint.target.vnetIntegrated ? 'Failed' : 'Succeeded'
+    // 'Failed' for a target without the group (a VNet-integrated server) is a modelling choice (the reference calls Failed plausible, unconfirmed)
+    return offersGroup(endpoint) ? 'Succeeded' : 'Failed'
   }
 
   function factorySideState(endpoint: EndpointRecord, now: number) {
@@ -797,11 +801,7 @@ export function createDataFactoryProvider(options: {
         }
         const appearsAt =
           endpoint.createdAt + delays.endpointProvisioningMs + delays.connectionAppearsMs
-        if (
-          endpoint.connectionName === undefined &&
-          !endpoint.target.vnetIntegrated &&
-          now >= appearsAt
-        ) {
+        if (endpoint.connectionName === undefined && offersGroup(endpoint) && now >= appearsAt) {
           endpoint.connectionName = postgres.requestConnection(
             endpoint.target.id,
             privateEndpointId(factory, endpoint),

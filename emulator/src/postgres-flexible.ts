@@ -83,6 +83,9 @@ export interface PostgresProvider {
     description: string
   ): unknown
   listConnections(serverId: string): unknown[]
+  setPrivateLinkGroups(serverId: string, groups: string[]): void
+  /** Whether the server offers this Private Link group (a managed private endpoint to another fails). */
+  offersPrivateLinkGroup(serverId: string, group: string): boolean
   snapshot(): unknown
 }
 
@@ -168,6 +171,10 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
     }
     server.connections.set(name.toLowerCase(), connection)
     return connection
+  }
+
+  function privateLinkGroupsOf(server: ServerRecord): string[] {
+    return server.seed.privateLinkGroups ?? (server.view.vnetIntegrated ? [] : [groupId])
   }
 
   function findServer(id: string): ServerRecord | undefined {
@@ -461,17 +468,18 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
       handle: ({ params }) => {
         const server = serverFromRoute(params)
         if (!server) return serverNotFound(params)
-        const resource = {
-          id: `${server.view.id}/privateLinkResources/${groupId}`,
-          name: groupId,
+        // Shape: azure-examples/pg_PrivateLinkResourcesList_2026-01-01-preview.json.
+        const value = privateLinkGroupsOf(server).map((group) => ({
+          id: `${server.view.id}/privateLinkResources/${group}`,
+          name: group,
           type: `${serverType}/privateLinkResources`,
           properties: {
-            groupId,
-            requiredMembers: [groupId],
+            groupId: group,
+            requiredMembers: [group],
             requiredZoneNames: ['privatelink.postgres.database.azure.com']
           }
-        }
-        return { status: 200, body: { value: server.view.vnetIntegrated ? [] : [resource] } }
+        }))
+        return { status: 200, body: { value } }
       }
     },
     {
@@ -617,6 +625,11 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
       if (!connection) throw new Error(`No private endpoint connection ${connectionName} on ${id}`)
       changeState(connection, status, description, Date.now())
       return connectionBody(server, connection)
+    },
+    offersPrivateLinkGroup: (id, group) =>
+      privateLinkGroupsOf(requireServer(id)).some((offered) => sameText(offered, group)),
+    setPrivateLinkGroups(id, groups) {
+      requireServer(id).seed.privateLinkGroups = groups
     },
     listConnections(id) {
       const server = requireServer(id)

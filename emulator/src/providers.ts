@@ -30,6 +30,8 @@ export interface ProviderAdmin {
     description: string
   ): unknown
   listConnections(serverId: string): unknown[]
+  /** the Private Link groups the server offers from now on */
+  setPrivateLinkGroups(serverId: string, groups: string[]): void
   /** the whole provider state (endpoints, connections, linked services, datasets, pipelines, runs), secrets removed */
   snapshot(): unknown
 }
@@ -90,6 +92,7 @@ export function createResourceProviders(ctx: ProviderContext): {
       settle()
       return postgres.listConnections(serverId)
     },
+    setPrivateLinkGroups: (serverId, groups) => postgres.setPrivateLinkGroups(serverId, groups),
     snapshot() {
       settle()
       return {

@@ -23,6 +23,7 @@ import { armError } from './arm-errors.js'
 import { createArmPlatform, type ArmPlatform } from './arm-platform.js'
 import { createCertificateAuthority } from './ca.js'
 import { resolveDelays, sleep } from './delays.js'
+import { governanceRefusal } from './governance.js'
 import { createIdentity, type Identity } from './identity.js'
 import type { PostgresCluster, PostgresClusterOptions } from './postgres-cluster.js'
 import { serverFqdn, serverResourceId } from './postgres-flexible.js'
@@ -214,6 +215,11 @@ async function dispatch(
   }
   const missing = isArm ? pipeline.arm.missingContainer(req.path) : undefined
   if (missing) return { response: missing, caller: req.caller }
+  const scenario = pipeline.scenario()
+  const governed = route.permission
+    ? governanceRefusal({ policies: scenario.policies ?? [], locks: scenario.locks ?? [] }, req)
+    : undefined
+  if (governed) return { response: governed, caller: req.caller }
   return { response: await route.handle(req), caller: req.caller }
 }
 
@@ -363,6 +369,18 @@ export async function launchEmulator(
         faults.clear()
         requestLog.clear()
         seedProviders()
+      },
+      setPolicies(policies) {
+        live.policies = structuredClone(policies)
+      },
+      setLocks(locks) {
+        live.locks = structuredClone(locks)
+      },
+      setPrivateLinkGroups(server, groups) {
+        providers.setPrivateLinkGroups(serverId(server), [...groups])
+      },
+      setKeyVaults(vaults) {
+        live.keyVaults = structuredClone(vaults)
       },
       setRoles(clientId, roles) {
         const principal = live.principals.find((candidate) => candidate.clientId === clientId)

@@ -1,5 +1,6 @@
 // Contracts shared by the emulator's parts: the scenario that seeds it, the routes that
 // resource providers register, and the pieces (CA, PostgreSQL, Lookup) they plug together.
+import type { DenyPolicySeed, LockSeed } from './governance.js'
 
 /** How long Azure takes for each change; tests use milliseconds, the demo seconds. */
 export interface Delays {
@@ -139,6 +140,22 @@ export interface ServerSeed {
   databases: string[]
   roles: { name: string; password: string }[]
   connections?: ForeignConnectionSeed[]
+  /**
+   * The Private Link groups the server offers (GET …/privateLinkResources). Defaults to
+   * ['postgresqlServer'], and none for a VNet-integrated server; [] stands for a server that
+   * offers none (an older one).
+   */
+  privateLinkGroups?: string[]
+}
+
+/** A vault's identity and network rule, as far as Data Factory's reads of its secrets depend on it. */
+export interface KeyVaultSeed {
+  /** The vault's base URL as an AzureKeyVault linked service's `baseUrl` names it. */
+  vaultBaseUrl: string
+  /** Its ARM id (Microsoft.KeyVault/vaults), the target of a managed private endpoint to it. */
+  id: string
+  /** 'Disabled': only private endpoints reach it (a managed one, groupId 'vault', for a factory). */
+  publicNetworkAccess: 'Enabled' | 'Disabled'
 }
 
 export interface KeyVaultSecretSeed {
@@ -176,6 +193,12 @@ export interface Scenario {
   factories: FactorySeed[]
   servers: ServerSeed[]
   keyVaultSecrets?: KeyVaultSecretSeed[]
+  /** Key Vaults whose network settings matter (a vault not listed allows public access). */
+  keyVaults?: KeyVaultSeed[]
+  /** Azure Policy assignments that deny writes (a landing zone's guardrails). */
+  policies?: DenyPolicySeed[]
+  /** Management locks (CanNotDelete, ReadOnly) on resource groups or resources. */
+  locks?: LockSeed[]
   delays?: Partial<Delays>
 }
 

@@ -1,8 +1,10 @@
 // Approval: find the server-side connection this endpoint made, approve it (or wait for someone
 // to), then wait until the factory's view of the endpoint says Approved. Runs that overlap (two
 // pushes, a matrix) converge: a connection another run is approving is awaited, not fought over.
+import { privateEndpointIdHeader } from '../azure.js'
 import {
   ActionError,
+  isPermanentRefusal,
   operationFailureOf,
   statusCodeOf,
   translateAzureError,
@@ -287,6 +289,30 @@ async function explainFailedApproval(
 }
 
 /**
+ * A refusal of the approval, with what a policy on private endpoints means for this one: Data
+ * Factory's private endpoint lives in a Microsoft-managed subscription, so a rule that wants the
+ * server's own subscription denies every approval of it; the Cloud Adoption Framework advises an
+ * exemption for data platforms (learn.microsoft.com/azure/cloud-adoption-framework/ready/
+ * azure-best-practices/limit-cross-tenant-private-endpoint-connections).
+ */
+function withApprovalPolicyNote(
+  error: ActionError,
+  context: StepContext,
+  connection: ConnectionView
+): ActionError {
+  const subscriptionOf = (id: string) => id.split('/')[2]?.toLowerCase()
+  const elsewhere =
+    connection.privateEndpointId &&
+    subscriptionOf(connection.privateEndpointId) !== subscriptionOf(context.settings.server.id)
+  if (!elsewhere || !/RequestDisallowedByPolicy/i.test(error.message)) return error
+  return new ActionError(error.message, {
+    resource: error.resource,
+    cause: error.cause,
+    hint: `${error.hint} Data Factory makes the private endpoint '${connection.privateEndpointId}' in a Microsoft-managed subscription, so a rule that wants private endpoints in the server's subscription denies this approval whoever sends it: an exemption for the server (or an Audit effect for data platforms, as the Cloud Adoption Framework advises for managed virtual networks) is the way through.`
+  })
+}
+
+/**
  * Sends the approval and awaits its operation. 409 (another operation in progress, or the
  * connection not ready yet) is `conflict`: the caller looks again. 403 warns with the missing
  * permission and is `forbidden` (then we wait for someone else instead). An operation that fails
@@ -313,6 +339,10 @@ async function approve(
       },
       {
         ...requestOptions(context),
+        // Sent in the body (see privateEndpointIdPolicy): policy rules on approvals read it.
+        requestOptions: connection.privateEndpointId
+          ? { customHeaders: { [privateEndpointIdHeader]: connection.privateEndpointId } }
+          : undefined,
         onResponse: (raw) => {
           hintMs = retryAfterMs(raw.headers.get('retry-after'))
         }
@@ -342,13 +372,16 @@ async function approve(
     const failed = operationFailureOf(error)
     if (failed) return explainFailedApproval(context, endpoint, connection, failed, error)
     const status = statusCodeOf(error)
-    if (status === 409) return 'conflict'
+    // A Deny policy or a lock refuses anyone's approval: explained at once, never waited out.
+    const permanent = isPermanentRefusal(error)
+    if (status === 409 && !permanent) return 'conflict'
     const translated = translateAzureError(
       error,
       'approve the private endpoint connection',
       connection.id,
       approvePermission
     )
+    if (permanent) throw withApprovalPolicyNote(translated, context, connection)
     if (status !== 403) throw translated
     context.ledger.obstacle(translated)
     context.log.warning(

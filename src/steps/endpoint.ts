@@ -3,7 +3,13 @@
 // server's view of its connection counts too: Data Factory learns of a rejection minutes late.
 import type { ManagedPrivateEndpointResource } from '@azure/arm-datafactory'
 import { listAll } from '../azure.js'
-import { ActionError, describeFailure, statusCodeOf, translateAzureError } from '../errors.js'
+import {
+  ActionError,
+  describeFailure,
+  isPermanentRefusal,
+  statusCodeOf,
+  translateAzureError
+} from '../errors.js'
 import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
 import type { DriftPolicy } from '../settings.js'
@@ -17,6 +23,8 @@ import { requestOptions, type StepContext } from './context.js'
 import type { PreflightFacts } from './preflight.js'
 
 export const postgresGroupId = 'postgresqlServer'
+/** A Key Vault's Private Link group. */
+export const keyVaultGroupId = 'vault'
 
 export interface EndpointView {
   name: string
@@ -243,7 +251,7 @@ export async function deleteEndpoint(context: StepContext, endpoint: EndpointVie
 
 /**
  * Creates the endpoint. A 409 (another change in the managed virtual network, or a run at the
- * same time) is not fatal: the endpoint is adopted once listed as desired, else the PUT is sent
+ * same time) other than a lock's ScopeLocked is not fatal: the endpoint is adopted once listed as desired, else the PUT is sent
  * again with backoff, within `timeout`. Returns the endpoint as the PUT or the list answered.
  */
 async function createEndpoint(
@@ -276,7 +284,8 @@ async function createEndpoint(
         )
         return { done: true, value: toEndpointView(created) }
       } catch (error) {
-        if (statusCodeOf(error) !== 409) {
+        // A lock's 409 (ScopeLocked) is not a busy network: it never passes on a retry.
+        if (statusCodeOf(error) !== 409 || isPermanentRefusal(error)) {
           throw translateAzureError(
             error,
             'create the managed private endpoint',
@@ -347,6 +356,50 @@ function serverConnectionOf(
     : undefined
 }
 
+/** The vault's name in a Key Vault base URL (https://<name>.vault.azure.net/), or undefined. */
+function vaultNameOf(baseUrl: string | undefined): string | undefined {
+  try {
+    return baseUrl ? new URL(baseUrl).hostname.split('.')[0] : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Whether one of the factory's managed private endpoints reaches the vault (group 'vault', the
+ * id's last segment the vault's name), for the note on a vault that denies public access.
+ */
+export function endpointToVault(
+  endpoints: EndpointView[],
+  vaultName: string
+): EndpointView | undefined {
+  return endpoints.find(
+    (endpoint) =>
+      sameText(endpoint.groupId, keyVaultGroupId) &&
+      /\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+$/i.test(endpoint.privateLinkResourceId) &&
+      sameText(endpoint.privateLinkResourceId.split('/').pop() ?? '', vaultName) &&
+      !isRefusedStatus(endpoint.connectionStatus)
+  )
+}
+
+/**
+ * A note, from the endpoint list already read, when the Key Vault the password is in has no managed
+ * private endpoint: a vault that denies public access answers Data Factory only through one (a
+ * vault open to trusted Microsoft services or to the public needs none, so this is not a warning;
+ * the connection test's failure then says which, see failures.ts 'key-vault-private').
+ */
+function noteVaultReach(
+  context: StepContext,
+  preflight: PreflightFacts,
+  existing: EndpointView[]
+): void {
+  const vault = vaultNameOf(preflight.keyVault?.baseUrl)
+  if (!vault || endpointToVault(existing, vault)) return
+  context.log.info(
+    `No managed private endpoint of factory '${context.settings.factory.name}' targets vault '${vault}' (groupId '${keyVaultGroupId}'), which Key Vault linked service '${preflight.keyVault?.linkedService}' reads: if the vault denies public access, the password cannot be read until one is made and approved on the vault (see the README, "Private Key Vault").`
+  )
+}
+
 export async function ensureEndpoint(
   context: StepContext,
   preflight: PreflightFacts
@@ -359,6 +412,7 @@ export async function ensureEndpoint(
   }
   const existing = await listEndpoints(context)
   const sameName = existing.find((endpoint) => sameText(endpoint.name, desired.name))
+  noteVaultReach(context, preflight, existing)
   // Preflight's server GET listed the connections a moment ago: no list call here.
   const server = sameName ? serverConnectionOf(context, preflight.connections, sameName) : undefined
   const decision = decideEndpointAction(existing, desired, settings.onDrift, server)

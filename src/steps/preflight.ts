@@ -3,12 +3,14 @@
 import type { Factory, IntegrationRuntimeResource } from '@azure/arm-datafactory'
 import type { Server } from '@azure/arm-postgresql-flexible'
 import { listAll } from '../azure.js'
+import { explain } from '../failures.js'
 import { ActionError, describeFailure, statusCodeOf, unlessNotFound } from '../errors.js'
 import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
 import type { Settings } from '../settings.js'
 import { toConnectionView, type ConnectionView } from './connections.js'
 import { requestOptions, type Finding, type StepContext } from './context.js'
+import { postgresGroupId } from './endpoint.js'
 import { gitIntegrationOf, type GitIntegration } from './export.js'
 
 export interface PreflightObservation {
@@ -22,7 +24,9 @@ export interface PreflightObservation {
     'id' | 'state' | 'fullyQualifiedDomainName' | 'network' | 'privateEndpointConnections'
   >
   /** The Key Vault linked service, when the credential needs one (`type` undefined = missing). */
-  keyVaultStore?: { name: string; type?: string }
+  keyVaultStore?: { name: string; type?: string; baseUrl?: string }
+  /** The Private Link groups the server offers (its privateLinkResources); undefined = not read. */
+  privateLinkGroups?: string[]
 }
 
 export interface PreflightFacts {
@@ -34,6 +38,8 @@ export interface PreflightFacts {
   git?: GitIntegration
   /** The server's private endpoint connections as its GET listed them (the endpoint step's first look). */
   connections: ConnectionView[]
+  /** The Key Vault linked service and the vault it reads, when the password (or key) is in one. */
+  keyVault?: { linkedService: string; baseUrl?: string }
 }
 
 /** Where the Key Vault secret lives, when the chosen credential uses one. */
@@ -83,11 +89,27 @@ export function checkPreflight(observed: PreflightObservation, settings: Setting
       hint: 'Check server-name/server-resource-group or server-id, and that the identity can read the server.'
     })
   } else {
-    if (observed.server.network?.delegatedSubnetResourceId) {
-      findings.push({
-        message: `Server '${server.name}' is integrated into a virtual network (delegated subnet ${observed.server.network.delegatedSubnetResourceId}); Private Link cannot be used with such servers.`,
-        hint: 'Private endpoints only work for servers with "Public access (allowed IP addresses)" networking. Create the server with public access networking (you may disable public network access later) and restore or migrate the data to it.'
-      })
+    const groups = observed.privateLinkGroups
+    const offersGroup =
+      groups === undefined || groups.some((group) => sameText(group, postgresGroupId))
+    const delegatedSubnet = observed.server.network?.delegatedSubnetResourceId
+    if (delegatedSubnet || !offersGroup) {
+      // The catalogue's words (README troubleshooting), for the server's own facts.
+      const explanation = explain(
+        {
+          area: 'resource-manager',
+          code: delegatedSubnet ? 'ServerVnetIntegrated' : 'PrivateLinkGroupMissing',
+          message: ''
+        },
+        {
+          scope: observed.server.id ?? server.id,
+          delegatedSubnet,
+          privateLinkGroups: groups?.length
+            ? groups.map((group) => `'${group}'`).join(', ')
+            : 'none'
+        }
+      )
+      findings.push({ message: explanation.cause, hint: explanation.fix })
     }
     if (observed.server.state !== 'Ready') {
       findings.push({
@@ -149,6 +171,12 @@ export function runtimeProvesVnet(
   return sameText(runtimeVnetOf(runtime), settings.managedVirtualNetwork)
 }
 
+/** An AzureKeyVault linked service's `baseUrl`, when it is a plain string (not an expression). */
+function keyVaultBaseUrlOf(properties: { type?: string } | undefined): string | undefined {
+  const baseUrl = (properties as { baseUrl?: unknown } | undefined)?.baseUrl
+  return typeof baseUrl === 'string' ? baseUrl : undefined
+}
+
 /** A settled read's value; its error when it failed. */
 function valueOf<T>(read: PromiseSettledResult<T>): T {
   if (read.status === 'rejected') throw read.reason
@@ -199,6 +227,22 @@ async function observe(context: StepContext): Promise<PreflightObservation> {
           clients.postgres.servers.get(settings.server.resourceGroup, settings.server.name, options)
         )
     ),
+    // What the server offers, so a server without the group is refused before any write.
+    describeFailure(
+      'read the Private Link resources of the PostgreSQL server',
+      settings.server.id,
+      'Microsoft.DBforPostgreSQL/flexibleServers/privateLinkResources/read',
+      () =>
+        unlessNotFound(() =>
+          listAll(
+            clients.postgres.privateLinkResources.listByServer(
+              settings.server.resourceGroup,
+              settings.server.name,
+              options
+            )
+          )
+        )
+    ),
     store === undefined
       ? undefined
       : describeFailure(
@@ -211,7 +255,7 @@ async function observe(context: StepContext): Promise<PreflightObservation> {
             )
         )
   ])
-  const [factoryRead, runtimeRead, serverRead, keyVaultRead] = settled
+  const [factoryRead, runtimeRead, serverRead, privateLinkRead, keyVaultRead] = settled
   const scopeRefused =
     runtimeRead.status === 'rejected' && [403, 404].includes(statusCodeOf(runtimeRead.reason) ?? 0)
   if (scopeRefused && !factoryReadNeeded(settings)) {
@@ -222,9 +266,18 @@ async function observe(context: StepContext): Promise<PreflightObservation> {
   const factory = valueOf(factoryRead)
   const integrationRuntime = valueOf(runtimeRead)
   const server = valueOf(serverRead)
+  const privateLinkGroups = server
+    ? valueOf(privateLinkRead)?.map((resource) => resource.groupId ?? '')
+    : undefined
   const keyVaultStore = valueOf(keyVaultRead)
   const keyVault =
-    store === undefined ? undefined : { name: store, type: keyVaultStore?.properties.type }
+    store === undefined
+      ? undefined
+      : {
+          name: store,
+          type: keyVaultStore?.properties.type,
+          baseUrl: keyVaultBaseUrlOf(keyVaultStore?.properties)
+        }
   if (runtimeProvesVnet(integrationRuntime, settings)) {
     return {
       // The runtime was found in the factory, so the factory exists; its identity was read if needed.
@@ -233,6 +286,7 @@ async function observe(context: StepContext): Promise<PreflightObservation> {
       managedVirtualNetworks: [settings.managedVirtualNetwork],
       integrationRuntime,
       server,
+      privateLinkGroups,
       keyVaultStore: keyVault
     }
   }
@@ -254,6 +308,7 @@ async function observe(context: StepContext): Promise<PreflightObservation> {
     managedVirtualNetworks: vnets.map((vnet) => vnet.name ?? ''),
     integrationRuntime,
     server,
+    privateLinkGroups,
     keyVaultStore: keyVault
   }
 }
@@ -275,7 +330,11 @@ export async function runPreflight(context: StepContext): Promise<StepOutcome<Pr
       serverId: observed.server?.id ?? context.settings.server.id,
       factoryRead: observed.factoryRead ?? false,
       git: gitIntegrationOf(observed.factory?.repoConfiguration),
-      connections: (observed.server?.privateEndpointConnections ?? []).map(toConnectionView)
+      connections: (observed.server?.privateEndpointConnections ?? []).map(toConnectionView),
+      keyVault: observed.keyVaultStore && {
+        linkedService: observed.keyVaultStore.name,
+        baseUrl: observed.keyVaultStore.baseUrl
+      }
     },
     found: `factory ${context.settings.factory.name} with managed VNet ${context.settings.managedVirtualNetwork} and runtime ${context.settings.integrationRuntime}; server ${fqdn} Ready`,
     done: 'checked, nothing to change'

@@ -6,6 +6,7 @@ import { listRawItems } from '../azure.js'
 import {
   ActionError,
   describeFailure,
+  isPermanentRefusal,
   statusCodeOf,
   translateAzureError,
   unlessNotFound
@@ -416,7 +417,7 @@ async function deleteLeftoverConnection(
       connection.id,
       deleteConnectionPermission
     )
-    if (statusCodeOf(error) !== 403) throw translated
+    if (statusCodeOf(error) !== 403 || isPermanentRefusal(error)) throw translated
     context.log.warning(`${translated.message} ${translated.hint}`)
     return false
   }
