@@ -3,6 +3,8 @@
 // pollers, over a transport that answers from the recordings) into the action's own steps and
 // decision functions, and the decision is asserted. A recording altered in what the action reads
 // makes its case fail (shown at the end).
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
 import { describe, expect, it } from '@jest/globals'
 import { DataFactoryManagementClient } from '@azure/arm-datafactory'
 import { PostgreSQLManagementFlexibleServerClient } from '@azure/arm-postgresql-flexible'
@@ -216,6 +218,29 @@ async function pipelineRunOf(load: Load, file: string) {
 const pendingFile = 'azcli-postgresql_pec-get-pending.json'
 
 /** Preflight over the recorded factory, its VNets, the missing runtime and the server. */
+/**
+ * No recording lists a server's Private Link resources: preflight's read of them is answered with
+ * Microsoft's own example (azure-examples/pg_PrivateLinkResourcesList_2026-01-01-preview.json).
+ */
+function privateLinkResourcesExample() {
+  const example = JSON.parse(
+    readFileSync(
+      path.join(
+        recordingsDir(),
+        '..',
+        'azure-examples',
+        'pg_PrivateLinkResourcesList_2026-01-01-preview.json'
+      ),
+      'utf8'
+    )
+  ) as { responses: { 200: { body: unknown } } }
+  return servedAs(
+    'GET',
+    `${anyArm}/Microsoft.DBforPostgreSQL/flexibleServers/s/privateLinkResources`,
+    example.responses[200].body
+  )
+}
+
 function preflightWithoutRuntime(load: Load, inputs: Record<string, string>) {
   const { context } = fakeStepContext(
     recordedClients([
@@ -229,7 +254,8 @@ function preflightWithoutRuntime(load: Load, inputs: Record<string, string>) {
         'GET',
         `${anyArm}/Microsoft.DataFactory/factories/f`,
         bodyOf(load, 'cliext-datafactory-2022_factory-put.json')
-      )
+      ),
+      privateLinkResourcesExample()
     ]),
     { inputs }
   )
@@ -310,7 +336,8 @@ const cases: Record<string, (load: Load) => Promise<void>> = {
               referenceName: 'default'
             }
           }
-        })
+        }),
+        privateLinkResourcesExample()
       ])
     )
     const outcome = await runPreflight(context)
