@@ -79,6 +79,13 @@ export interface EmulatorAdmin {
   reject(selector: ConnectionSelector): unknown
   disconnect(selector: ConnectionSelector): unknown
   listConnections(server: string): unknown[]
+  /**
+   * A DBA deletes the connection on the server. Data Factory's view of the endpoint keeps saying
+   * what it said (as Azure's does for a long while), but no traffic flows through it any more.
+   */
+  deleteConnection(selector: ConnectionSelector): void
+  /** The server (name or id) is recreated under the same name, e.g. restored: no connections, a new `systemData.createdAt`. */
+  recreateServer(server: string): void
   injectFault(spec: FaultSpec): ActiveFault
   faults(): ActiveFault[]
   clearFaults(): void
@@ -361,6 +368,16 @@ export function adminRoutes(admin: EmulatorAdmin, info: () => unknown): Route[] 
           if (!action) throw new AdminError(404, `Unknown action '${req.params.action}'`)
           return admin[action](bodyOf<ConnectionSelector>(req))
         })
+    },
+    {
+      method: 'DELETE',
+      pattern: '/_emulator/connections',
+      handle: (req) => answer(() => admin.deleteConnection(bodyOf<ConnectionSelector>(req)))
+    },
+    {
+      method: 'POST',
+      pattern: '/_emulator/servers/recreate',
+      handle: (req) => answer(() => admin.recreateServer(bodyOf<{ server: string }>(req).server))
     },
     { method: 'POST', pattern: '/_emulator/reset', handle: () => answer(() => admin.reset()) },
     {

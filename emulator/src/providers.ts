@@ -30,6 +30,10 @@ export interface ProviderAdmin {
     description: string
   ): unknown
   listConnections(serverId: string): unknown[]
+  /** a DBA deletes a connection on the server; Data Factory is not told (its view keeps its last state) */
+  deleteConnection(serverId: string, connectionName: string): void
+  /** the server is deleted and created again under the same name: no connections, a new creation time */
+  recreateServer(serverId: string): void
   /** the whole provider state (endpoints, connections, linked services, datasets, pipelines, runs), secrets removed */
   snapshot(): unknown
 }
@@ -89,6 +93,14 @@ export function createResourceProviders(ctx: ProviderContext): {
     listConnections(serverId) {
       settle()
       return postgres.listConnections(serverId)
+    },
+    deleteConnection(serverId, connectionName) {
+      settle()
+      postgres.dropConnection(serverId, connectionName)
+    },
+    recreateServer(serverId) {
+      settle()
+      postgres.recreate(serverId)
     },
     snapshot() {
       settle()

@@ -351,6 +351,11 @@ export async function launchEmulator(
       reject: setState('Rejected'),
       disconnect: setState('Disconnected'),
       listConnections: (server) => providers.listConnections(serverId(server)),
+      deleteConnection(selector) {
+        const id = serverId(selector.server)
+        providers.deleteConnection(id, selectConnection(providers.listConnections(id), selector))
+      },
+      recreateServer: (server) => providers.recreateServer(serverId(server)),
       injectFault: (spec) => faults.add(spec),
       faults: () => faults.list(),
       clearFaults: () => faults.clear(),
@@ -478,7 +483,8 @@ export async function launchEmulator(
         apiUrl: `${url}${githubApiPath}`,
         writeToken: githubApi.writeToken,
         readOnlyToken: githubApi.readOnlyToken,
-        comments: githubApi.comments
+        comments: githubApi.comments,
+        issues: githubApi.issues
       },
       delays,
       postgres,

@@ -134,6 +134,8 @@ export interface ServerSeed {
   databases: string[]
   roles: { name: string; password: string }[]
   connections?: ForeignConnectionSeed[]
+  /** `systemData.createdAt` (ISO 8601); defaults to a fixed moment in the past. */
+  createdAt?: string
 }
 
 export interface KeyVaultSecretSeed {

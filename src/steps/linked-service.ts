@@ -54,6 +54,30 @@ export function isFingerprint(annotation: unknown): annotation is string {
   return typeof annotation === 'string' && annotation.startsWith(fingerprintPrefix)
 }
 
+/**
+ * The server's `systemData.createdAt` when the linked service was written: a server recreated under
+ * the same name (restored, say) keeps its resource id but not this, and loses its connections.
+ */
+export const serverCreatedPrefix = 'adf-pg-private-link:server-created:'
+
+/** The annotations this action keeps for itself (state, not configuration: never exported). */
+export function isOwnAnnotation(annotation: unknown): annotation is string {
+  return (
+    isFingerprint(annotation) ||
+    (typeof annotation === 'string' && annotation.startsWith(serverCreatedPrefix))
+  )
+}
+
+/** The server creation time a linked service's body recorded (ISO 8601), if any. */
+export function recordedServerCreatedAt(body: unknown): string | undefined {
+  const annotations = asObject(asObject(body).properties).annotations
+  const found = (Array.isArray(annotations) ? annotations : []).find(
+    (annotation): annotation is string =>
+      typeof annotation === 'string' && annotation.startsWith(serverCreatedPrefix)
+  )
+  return found?.slice(serverCreatedPrefix.length)
+}
+
 function keyVaultSecret(secret: KeyVaultSecretRef): Json {
   return {
     type: 'AzureKeyVaultSecret',
@@ -151,6 +175,8 @@ function comparableFields(properties: Json): Map<string, string> {
     isFingerprint
   )
   if (fingerprint) fields.set('password', fingerprint)
+  const serverCreatedAt = recordedServerCreatedAt({ properties })
+  if (serverCreatedAt) fields.set('server-created', serverCreatedAt)
   return fields
 }
 
@@ -183,15 +209,22 @@ export function diffLinkedService(existingBody: unknown, desired: Json): LinkedS
 /**
  * The full properties to write: the desired ones, plus what someone else set on the existing
  * linked service (description, parameters, other annotations, unmanaged typeProperties), plus
- * the password fingerprint (same salt as before, so an unchanged password compares equal).
+ * the password fingerprint (same salt as before, so an unchanged password compares equal) and the
+ * server's creation time (ISO 8601; undefined when the server's answer had none).
  */
-export function mergeWithExisting(desired: Json, existingBody: unknown, password?: string): Json {
+export function mergeWithExisting(
+  desired: Json,
+  existingBody: unknown,
+  password?: string,
+  serverCreatedAt?: string
+): Json {
   const existing = asObject(asObject(existingBody).properties)
   const sameType = String(existing.type ?? '').toLowerCase() === String(desired.type).toLowerCase()
   const kept = sameType ? existing : {}
   const annotations = (Array.isArray(kept.annotations) ? kept.annotations : []).filter(
-    (annotation) => !isFingerprint(annotation)
+    (annotation) => !isOwnAnnotation(annotation)
   )
+  if (serverCreatedAt) annotations.push(`${serverCreatedPrefix}${serverCreatedAt}`)
   if (password !== undefined) {
     const previous = (Array.isArray(kept.annotations) ? kept.annotations : []).find(isFingerprint)
     const salt = (previous && fingerprintSalt(previous)) || newSalt()
@@ -277,7 +310,8 @@ interface ObservedLinkedService {
   id?: string
 }
 
-async function readLinkedService(
+/** The linked service as Azure answers it (raw body, etag, id); undefined when there is none. */
+export async function readLinkedService(
   context: StepContext,
   name: string
 ): Promise<ObservedLinkedService | undefined> {
@@ -319,7 +353,8 @@ async function observeAndDecide(context: StepContext, preflight: PreflightFacts)
   const desired = mergeWithExisting(
     desiredLinkedService(settings, preflight.serverFqdn),
     observed?.body,
-    passwordOf(settings)
+    passwordOf(settings),
+    preflight.serverCreatedAt
   )
   const decision = diffLinkedService(observed?.body, desired)
   if (decision.kind === 'replace' && settings.onDrift !== 'recreate') {

@@ -19,7 +19,12 @@ export interface PreflightObservation {
   integrationRuntime?: IntegrationRuntimeResource
   server?: Pick<
     Server,
-    'id' | 'state' | 'fullyQualifiedDomainName' | 'network' | 'privateEndpointConnections'
+    | 'id'
+    | 'state'
+    | 'fullyQualifiedDomainName'
+    | 'network'
+    | 'privateEndpointConnections'
+    | 'systemData'
   >
   /** The Key Vault linked service, when the credential needs one (`type` undefined = missing). */
   keyVaultStore?: { name: string; type?: string }
@@ -34,6 +39,8 @@ export interface PreflightFacts {
   git?: GitIntegration
   /** The server's private endpoint connections as its GET listed them (the endpoint step's first look). */
   connections: ConnectionView[]
+  /** The server's `systemData.createdAt` (ISO 8601); moves when the server is recreated under its name. */
+  serverCreatedAt?: string
 }
 
 /** Where the Key Vault secret lives, when the chosen credential uses one. */
@@ -275,7 +282,8 @@ export async function runPreflight(context: StepContext): Promise<StepOutcome<Pr
       serverId: observed.server?.id ?? context.settings.server.id,
       factoryRead: observed.factoryRead ?? false,
       git: gitIntegrationOf(observed.factory?.repoConfiguration),
-      connections: (observed.server?.privateEndpointConnections ?? []).map(toConnectionView)
+      connections: (observed.server?.privateEndpointConnections ?? []).map(toConnectionView),
+      serverCreatedAt: observed.server?.systemData?.createdAt?.toISOString()
     },
     found: `factory ${context.settings.factory.name} with managed VNet ${context.settings.managedVirtualNetwork} and runtime ${context.settings.integrationRuntime}; server ${fqdn} Ready`,
     done: 'checked, nothing to change'
