@@ -5,7 +5,7 @@ import { ActionError, statusCodeOf, translateAzureError } from '../errors.js'
 import type { RunContext } from '../io.js'
 import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
-import type { ApprovalMode, Settings } from '../settings.js'
+import { writesNothing, type ApprovalMode, type Settings } from '../settings.js'
 import { retryAfterMs, WaitTimeoutError } from '../waiting.js'
 import {
   describeConnection,
@@ -427,7 +427,7 @@ export async function ensureApproval(
   endpoint: EndpointResult
 ): Promise<StepOutcome<ApprovalResult>> {
   const { settings, ledger } = context
-  if (ledger.mode === 'plan') return planApproval(context, endpoint)
+  if (writesNothing(ledger.mode)) return planApproval(context, endpoint)
   const mode = settings.approval.mode
   const listed = await firstLook(context, endpoint)
   if (mode === 'none') {

@@ -6,7 +6,7 @@ import { listAll } from '../azure.js'
 import { ActionError, describeFailure, statusCodeOf, translateAzureError } from '../errors.js'
 import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
-import type { DriftPolicy } from '../settings.js'
+import { driftPolicy, writesNothing, type DriftPolicy } from '../settings.js'
 import { isRefusedStatus, matchConnection, type ConnectionView } from './connections.js'
 import { requestOptions, type StepContext } from './context.js'
 import { readLinkedService, recordedServerCreatedAt } from './linked-service.js'
@@ -383,8 +383,8 @@ export async function ensureEndpoint(
   // Preflight's server GET listed the connections a moment ago: no list call here.
   const sameName = existing.find((endpoint) => sameText(endpoint.name, desired.name))
   const server = sameName && (await serverConnectionOf(context, preflight, sameName))
-  const decision = decideEndpointAction(existing, desired, settings.onDrift, server)
-  const plan = ledger.mode === 'plan'
+  const decision = decideEndpointAction(existing, desired, driftPolicy(settings), server)
+  const plan = writesNothing(ledger.mode)
   const id = endpointId(context, desired.name)
   switch (decision.kind) {
     case 'drift': {

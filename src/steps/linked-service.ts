@@ -5,7 +5,15 @@ import { randomBytes, scryptSync } from 'node:crypto'
 import { withRawBody } from '../azure.js'
 import { ActionError, describeFailure, statusCodeOf, unlessNotFound } from '../errors.js'
 import type { StepOutcome } from '../report.js'
-import type { CloudName, KeyVaultSecretRef, Mode, Settings, SslMode } from '../settings.js'
+import {
+  driftPolicy,
+  writesNothing,
+  type CloudName,
+  type KeyVaultSecretRef,
+  type Mode,
+  type Settings,
+  type SslMode
+} from '../settings.js'
 import { requestOptions, type StepContext } from './context.js'
 import type { PreflightFacts } from './preflight.js'
 import { probeNames, trackProbe, type ProbeNames } from './probes.js'
@@ -267,13 +275,16 @@ export interface TestConditions {
 export function untestedReason(conditions: TestConditions): string | undefined {
   if (!conditions.testEnabled) return 'test-connection is false'
   if (conditions.mode === 'plan') return 'plan mode runs no pipeline'
-  if (!conditions.endpointApproved) return 'the endpoint is not approved (approval: none)'
+  if (!conditions.endpointApproved)
+    return conditions.mode === 'check'
+      ? 'the endpoint is not approved on the server'
+      : 'the endpoint is not approved (approval: none)'
   return undefined
 }
 
 export function writePath(decision: LinkedServiceDecision, conditions: TestConditions): WritePath {
   if (decision.kind === 'same') return 'none'
-  if (conditions.mode === 'plan') return 'plan'
+  if (writesNothing(conditions.mode)) return 'plan'
   return untestedReason(conditions) === undefined ? 'stage' : 'direct'
 }
 
@@ -302,6 +313,8 @@ export interface LinkedServiceResult {
   staged?: StagedLinkedService
   /** The properties the linked service now has (unchanged or written); undefined in plan or when staged. */
   properties?: Json
+  /** Why no connection test can run through it (check: it does not exist as this type yet). */
+  untested?: string
 }
 
 interface ObservedLinkedService {
@@ -357,7 +370,7 @@ async function observeAndDecide(context: StepContext, preflight: PreflightFacts)
     preflight.serverCreatedAt
   )
   const decision = diffLinkedService(observed?.body, desired)
-  if (decision.kind === 'replace' && settings.onDrift !== 'recreate') {
+  if (decision.kind === 'replace' && driftPolicy(settings) !== 'recreate') {
     throw new ActionError(
       `Linked service '${name}' exists with type ${decision.existingType}, not AzurePostgreSql.`,
       {
@@ -481,7 +494,16 @@ export async function ensureLinkedService(
       id,
       ...details(decision)
     })
-    return { value: result, found, done: `would ${planned[decision.kind]}${fieldList(decision)}` }
+    // Check tests the linked service as it is; there is none of this type to test before a create or replace.
+    const untested =
+      decision.kind === 'update'
+        ? undefined
+        : `there is no AzurePostgreSql linked service '${name}' to test yet`
+    return {
+      value: { ...result, untested },
+      found,
+      done: `would ${planned[decision.kind]}${fieldList(decision)}`
+    }
   }
   if (path === 'direct') {
     const { decision: acted, desired } = await writeLinkedService(context, preflight, decided)
