@@ -40,6 +40,7 @@ function listed(connection: ConnectionView) {
 const newEndpoint: EndpointResult = {
   name: 'pg-pg-demo',
   id: '/endpoints/pg-pg-demo',
+  privateEndpointId: '',
   exists: true,
   isNew: true,
   connectionStatus: 'Pending'
@@ -256,7 +257,7 @@ describe('waiting for the connection to appear', () => {
     })
     const failure = ensureApproval(context, newEndpoint)
     await expect(failure).rejects.toThrow(
-      /The server lists f \(private endpoint .*adf-other\.pg-pg-demo, Pending\); r \(private endpoint .*pg-pg-demo\.adf-demo, Pending\); none comes from a private endpoint named 'adf-demo\.pg-pg-demo'\./
+      /The server lists f \(private endpoint .*adf-other\.pg-pg-demo, Pending\); r \(private endpoint .*pg-pg-demo\.adf-demo, Pending\); none comes from a private endpoint named 'adf-demo\.pg-pg-demo' \(the endpoint states no properties\.resourceId/
     )
     const appeared = recorded.infos.filter((line) => line.includes('connection appeared'))
     expect(appeared).toEqual([
@@ -276,6 +277,37 @@ describe('waiting for the connection to appear', () => {
     const { context } = fakeStepContext(clients)
     const outcome = await ensureApproval(context, newEndpoint)
     expect(outcome.done).toMatch(/^already approved; Data Factory is noticing it/)
+    await outcome.value.factorySees
+  })
+
+  it("approves the connection of the private endpoint the endpoint's properties.resourceId names, and says so", async () => {
+    const stated = view({
+      id: '/c/s',
+      name: 's',
+      privateEndpointId: `${peBase}pg-pg-demo.adf-demo`
+    })
+    const namedLikeUs = view({ id: '/c/n', name: 'n' })
+    const approved: string[] = []
+    const clients = clientsFor([[namedLikeUs, stated]], async () => ({
+      poll: async () => undefined,
+      isDone: () => true
+    }))
+    const begin = clients.postgres.privateEndpointConnections
+    const original = begin.beginUpdate
+    begin.beginUpdate = async (...args: unknown[]) => {
+      approved.push(String(args[2]))
+      return original()
+    }
+    const { context, recorded } = fakeStepContext(clients)
+    const outcome = await ensureApproval(context, {
+      ...newEndpoint,
+      privateEndpointId: `${peBase}PG-PG-DEMO.ADF-DEMO`
+    })
+    expect(approved).toEqual(['s'])
+    expect(recorded.outputs['private-endpoint-connection-id']).toBe('/c/s')
+    expect(outcome.found).toBe(
+      "connection s: Pending (matched by the endpoint's properties.resourceId)"
+    )
     await outcome.value.factorySees
   })
 })

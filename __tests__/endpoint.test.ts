@@ -45,7 +45,10 @@ describe("decideEndpointAction reads the server's view of the connection", () =>
   })
 
   it('a connection missing on the server is drift only when Data Factory had seen it Approved', () => {
-    const missing = { kind: 'missing' as const, why: "server 'pg-demo' lists no connection from it" }
+    const missing = {
+      kind: 'missing' as const,
+      why: "server 'pg-demo' lists no connection from it"
+    }
     expect(decideEndpointAction([endpoint()], desired, 'recreate', missing)).toEqual({
       kind: 'recreate',
       endpoint: endpoint(),

@@ -95,6 +95,7 @@ export function endpointView(
     connectionStatus: 'Pending',
     connectionDescription: '',
     isReserved: false,
+    privateEndpointId: '',
     ...overrides
   }
 }

@@ -191,32 +191,61 @@ describe('case 7: a long repository name keeps the approval description within t
 })
 
 describe('case 8: Data Factory names the private endpoint otherwise', () => {
-  const session = useEmulator(
-    e2eScenario((scenario) => {
-      scenario.factories[0].privateEndpointNameTemplate = '{endpoint}.{factory}'
-    })
-  )
+  const unexpectedName = `${ids.defaultEndpointName}.${ids.factoryName}`
 
-  test(
-    'the run fails within approval-timeout, listing the connections it saw; the log shows them as they appear',
-    async () => {
-      await session.reset()
-      const started = Date.now()
-      const run = await session.run({ 'approval-timeout': '3s' })
-      expect(run.exitCode).toBe(1)
-      expect(Date.now() - started).toBeLessThan(25_000)
-      const error = run.errors.join('\n')
-      const unexpectedName = `${ids.defaultEndpointName}.${ids.factoryName}`
-      expect(error).toContain(unexpectedName)
-      expect(error).toContain(`adf-analytics.${ids.defaultEndpointName}`)
-      expect(error).toContain(`${ids.factoryName}.${ids.defaultEndpointName}`)
-      const infoLines = run.stdout.split('\n').filter((line) => !line.startsWith('::'))
-      expect(infoLines.some((line) => line.includes(unexpectedName) && /Pending/.test(line))).toBe(
-        true
-      )
-    },
-    scenarioTimeoutMs
-  )
+  describe('the endpoint states it in properties.resourceId (as every recorded answer does)', () => {
+    const session = useEmulator(
+      e2eScenario((scenario) => {
+        scenario.factories[0].privateEndpointNameTemplate = '{endpoint}.{factory}'
+      })
+    )
+
+    test(
+      'apply approves the connection of the private endpoint that properties.resourceId names, and the summary says it matched by it',
+      async () => {
+        await session.reset()
+        const run = await session.run({ 'approval-timeout': '20s' })
+        expectSucceeded(run)
+        const connection = serverConnections(session.state()).find((candidate) =>
+          candidate.properties.privateEndpoint.id.endsWith(`/privateEndpoints/${unexpectedName}`)
+        )
+        expect(connection?.properties.privateLinkServiceConnectionState.status).toBe('Approved')
+        expect(run.changes).toContainEqual(
+          expect.objectContaining({ action: 'approved', id: connection?.id })
+        )
+        expect(run.summary).toMatch(/^\| ✅ Approval \|[^\n]*properties\.resourceId/m)
+      },
+      scenarioTimeoutMs
+    )
+  })
+
+  describe('the endpoint states no properties.resourceId (no recording shows that; the fallback)', () => {
+    const session = useEmulator(
+      e2eScenario((scenario) => {
+        scenario.factories[0].privateEndpointNameTemplate = '{endpoint}.{factory}'
+        scenario.factories[0].omitPrivateEndpointResourceId = true
+      })
+    )
+
+    test(
+      'the run matches by <factory>.<endpoint>, fails within approval-timeout listing the connections it saw; the log shows them as they appear',
+      async () => {
+        await session.reset()
+        const run = await session.run({ 'approval-timeout': '3s' })
+        expect(run.exitCode).toBe(1)
+        const error = run.errors.join('\n')
+        expect(error).toContain(unexpectedName)
+        expect(error).toContain(`adf-analytics.${ids.defaultEndpointName}`)
+        expect(error).toContain(`${ids.factoryName}.${ids.defaultEndpointName}`)
+        expect(error).toContain('properties.resourceId')
+        const infoLines = run.stdout.split('\n').filter((line) => !line.startsWith('::'))
+        expect(
+          infoLines.some((line) => line.includes(unexpectedName) && /Pending/.test(line))
+        ).toBe(true)
+      },
+      scenarioTimeoutMs
+    )
+  })
 })
 
 describe('a matrix: one factory connects to ten servers at once', () => {

@@ -168,7 +168,13 @@ function repositoryIssues(token: string): RepositoryIssues {
       return listed.filter((issue) => !issue.pull_request)
     },
     async create(title, body, label) {
-      const created = await octokit.rest.issues.create({ owner, repo, title, body, labels: [label] })
+      const created = await octokit.rest.issues.create({
+        owner,
+        repo,
+        title,
+        body,
+        labels: [label]
+      })
       return created.data.number
     },
     async update(number, body) {

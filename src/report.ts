@@ -238,20 +238,18 @@ export class RunReport implements Ledger {
 
   /** What is wrong: each change (made or planned), then the failure that ended the run, if any. */
   findings(): Finding[] {
-    const drift = this.changes.map(
-      (change): Finding => ({
-        kind: 'drift',
-        resource: change.resource,
-        id: change.id,
-        detail: [
-          change.action,
-          change.fields?.length ? `fields: ${change.fields.join(', ')}` : '',
-          change.reason ?? ''
-        ]
-          .filter(Boolean)
-          .join('; ')
-      })
-    )
+    const drift = this.changes.map((change): Finding => ({
+      kind: 'drift',
+      resource: change.resource,
+      id: change.id,
+      detail: [
+        change.action,
+        change.fields?.length ? `fields: ${change.fields.join(', ')}` : '',
+        change.reason ?? ''
+      ]
+        .filter(Boolean)
+        .join('; ')
+    }))
     if (!this.failure) return drift
     const failure: Finding = {
       kind: 'failure',

@@ -214,8 +214,9 @@ export function createDataFactoryProvider(options: {
 
   function privateEndpointId(factory: FactoryRecord, endpoint: EndpointRecord): string {
     const managedResourceGroup = `vnet-${factory.vNetId.replace(/-/g, '')}`
+    // Data Factory lower-cases the factory's name here (cliext-datafactory-2022_mpe-put-blob.json).
     const name = (factory.seed.privateEndpointNameTemplate ?? defaultPrivateEndpointNameTemplate)
-      .replaceAll('{factory}', factory.seed.name)
+      .replaceAll('{factory}', factory.seed.name.toLowerCase())
       .replaceAll('{endpoint}', endpoint.name)
     return `/subscriptions/${microsoftManagedSubscriptionId}/resourceGroups/${managedResourceGroup}/providers/Microsoft.Network/privateEndpoints/${name}`
   }
@@ -246,6 +247,10 @@ export function createDataFactoryProvider(options: {
       type: endpointType,
       properties: {
         provisioningState: provisioningState(endpoint, now),
+        // The real private endpoint's id, while provisioning too (cliext-datafactory-2022_mpe-put-blob.json).
+        ...(!factory.seed.omitPrivateEndpointResourceId && {
+          resourceId: privateEndpointId(factory, endpoint)
+        }),
         privateLinkResourceId: endpoint.privateLinkResourceId,
         groupId: endpoint.groupId,
         // Modelling choice: whether Data Factory fills in the server's FQDN here is unconfirmed

@@ -89,6 +89,11 @@ export interface FactorySeed {
    */
   privateEndpointNameTemplate?: string
   /**
+   * Answer managed private endpoints without `properties.resourceId`. Every recorded answer
+   * carries it (cliext-datafactory-2022_mpe-*.json); this tests the action's fallback only.
+   */
+  omitPrivateEndpointResourceId?: boolean
+  /**
    * Refuse (409) a new managed private endpoint while another one of the same managed virtual
    * network is still provisioning, as people report Azure doing (microsoft/terraform-provider-fabric#807).
    */

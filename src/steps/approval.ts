@@ -9,11 +9,14 @@ import { writesNothing, type ApprovalMode, type Settings } from '../settings.js'
 import { retryAfterMs, WaitTimeoutError } from '../waiting.js'
 import {
   describeConnection,
+  describeMatchBasis,
+  expectedPrivateEndpoint,
+  identityOf,
   isRefusedStatus,
   listConnections,
+  matchBasis,
   observeMatch,
   pickConnection,
-  privateEndpointNameFor,
   type ConnectionView
 } from './connections.js'
 import { requestOptions, type StepContext } from './context.js'
@@ -140,7 +143,8 @@ async function awaitConnection(
   endpoint: EndpointResult
 ): Promise<ConnectionView> {
   const { settings } = context
-  const wanted = privateEndpointNameFor(settings.factory.name, endpoint.name)
+  const identity = identityOf(context, endpoint)
+  const wanted = expectedPrivateEndpoint(identity)
   const seen = new Map<string, ConnectionView>()
   try {
     return await context.waiter.until(
@@ -159,7 +163,7 @@ async function awaitConnection(
         }
         seen.clear()
         for (const connection of connections) seen.set(connection.id.toLowerCase(), connection)
-        const connection = pickConnection(context, connections, endpoint.name, endpoint.isNew)
+        const connection = pickConnection(context, connections, endpoint)
         return connection
           ? { done: true, value: connection }
           : { done: false, status: `no connection from '${wanted}' yet` }
@@ -168,11 +172,14 @@ async function awaitConnection(
   } catch (error) {
     if (!(error instanceof WaitTimeoutError)) throw error
     const listed = [...seen.values()].map(describeConnection)
+    const byName = matchBasis(identity) === 'name'
     throw new ActionError(
-      `${error.message} The server lists ${listed.length ? listed.join('; ') : 'no connections'}; none comes from a private endpoint named '${wanted}'.`,
+      `${error.message} The server lists ${listed.length ? listed.join('; ') : 'no connections'}; none comes from ${byName ? `a private endpoint named '${wanted}' (the endpoint states no properties.resourceId, so the name is the only clue)` : `private endpoint ${wanted} (the endpoint's properties.resourceId)`}.`,
       {
         resource: settings.server.id,
-        hint: `If one of those is this factory's (Data Factory may name its private endpoint otherwise), approve it by hand ${howToApprove(settings)}. Otherwise check the endpoint in Data Factory Studio (Manage > Managed private endpoints), or raise approval-timeout.`
+        hint: byName
+          ? `If one of those is this factory's (Data Factory may name its private endpoint otherwise), approve it by hand ${howToApprove(settings)}. Otherwise check the endpoint in Data Factory Studio (Manage > Managed private endpoints), or raise approval-timeout.`
+          : `Data Factory may not have asked the server yet: check the endpoint in Data Factory Studio (Manage > Managed private endpoints), or raise approval-timeout.`
       }
     )
   }
@@ -191,7 +198,7 @@ async function awaitServerApproval(
       connectionName
     ),
     async () => {
-      const connection = await observeMatch(context, endpoint.name, endpoint.isNew)
+      const connection = await observeMatch(context, endpoint)
       if (!connection) return { done: false, status: 'connection gone' }
       const decision = decideApproval(connection, 'wait')
       if (decision.kind === 'refused')
@@ -235,14 +242,19 @@ async function awaitFactoryApproval(
   )
 }
 
-type ApproveResult = 'approved' | 'conflict' | 'forbidden'
+export type ApproveResult = 'approved' | 'conflict' | 'forbidden'
 
 /**
  * Sends the approval and awaits its operation. 409 (another operation in progress, or the
  * connection not ready yet) is `conflict`: the caller looks again. 403 warns with the missing
- * permission and is `forbidden` (then we wait for someone else instead).
+ * permission and is `forbidden` (then we wait for someone else instead); with `onForbidden: 'throw'`
+ * (mode: approve, where nobody else will) the 403 is thrown as an ActionError naming both actions.
  */
-async function approve(context: StepContext, connection: ConnectionView): Promise<ApproveResult> {
+export async function approve(
+  context: StepContext,
+  connection: ConnectionView,
+  onForbidden: 'wait' | 'throw' = 'wait'
+): Promise<ApproveResult> {
   const { settings, clients } = context
   // Azure's Retry-After on the latest answer (the 202, then each status poll).
   let hintMs: number | undefined
@@ -294,6 +306,12 @@ async function approve(context: StepContext, connection: ConnectionView): Promis
       approvePermission
     )
     if (status !== 403) throw translated
+    if (onForbidden === 'throw')
+      throw new ActionError(translated.message, {
+        resource: translated.resource,
+        cause: error,
+        hint: `${translated.hint} Approving also needs '${approveActionPermission}' (both are in roles/adf-pg-private-link-dba.json).`
+      })
     context.ledger.obstacle(translated)
     context.log.warning(
       `${translated.message} ${translated.hint} Approving also needs '${approveActionPermission}'. Waiting for someone else to approve instead; a DBA approves it ${howToApprove(settings, connection.name)}.`
@@ -322,7 +340,7 @@ async function approveConverging(
       first.name
     ),
     async () => {
-      current ??= await observeMatch(context, endpoint.name, endpoint.isNew)
+      current ??= await observeMatch(context, endpoint)
       const connection = current
       current = undefined
       if (!connection) return { done: false, status: 'connection gone' }
@@ -354,8 +372,8 @@ async function firstLook(
   endpoint: EndpointResult
 ): Promise<ConnectionView | undefined> {
   return endpoint.connections
-    ? pickConnection(context, endpoint.connections, endpoint.name, endpoint.isNew)
-    : observeMatch(context, endpoint.name, endpoint.isNew)
+    ? pickConnection(context, endpoint.connections, endpoint)
+    : observeMatch(context, endpoint)
 }
 
 const plannedWork: Record<ApprovalDecision['kind'], string> = {
@@ -385,7 +403,7 @@ async function planApproval(
       resource: 'private-endpoint-connection',
       id:
         connection?.id ??
-        `(the connection of ${privateEndpointNameFor(settings.factory.name, endpoint.name)})`
+        `(the connection of ${expectedPrivateEndpoint(identityOf(context, endpoint))})`
     })
   }
   return {
@@ -467,7 +485,7 @@ export async function ensureApproval(
     await awaitServerApproval(context, endpoint, connection.name)
     done = 'approved by someone else'
   }
-  const found = `connection ${connection.name}: ${connection.status}`
+  const found = `connection ${connection.name}: ${connection.status} (${describeMatchBasis(identityOf(context, endpoint))})`
   // A re-run of a finished setup needs no second look at the factory.
   if (sameText(endpoint.connectionStatus, 'Approved')) {
     ledger.output('connection-state', endpoint.connectionStatus)

@@ -16,10 +16,29 @@ export interface ConnectionView {
   provisioningState: string
 }
 
-export type ConnectionMatch =
+/**
+ * How a managed private endpoint's connection was found: by the private endpoint id Data Factory
+ * states (`properties.resourceId`), or by the `<factory>.<endpoint>` name when it states none.
+ */
+export type MatchBasis = 'resourceId' | 'name'
+
+export type ConnectionMatch = { basis: MatchBasis } & (
   | { kind: 'none' }
   | { kind: 'one'; connection: ConnectionView }
   | { kind: 'many'; connections: ConnectionView[] }
+)
+
+/** A managed private endpoint, as far as finding its server-side connection goes. */
+export interface ManagedEndpointIdentity {
+  factoryName: string
+  endpointName: string
+  /**
+   * The endpoint's `properties.resourceId`, the id of the private endpoint Data Factory made for
+   * it (every recorded answer carries it, provisioning too: cliext-datafactory-2022_mpe-*.json);
+   * '' when Data Factory stated none.
+   */
+  privateEndpointId: string
+}
 
 /** Connection states that can never become Approved again. */
 export function isRefusedStatus(status: string): boolean {
@@ -34,27 +53,53 @@ export function privateEndpointNameFor(factoryName: string, endpointName: string
   return `${factoryName}.${endpointName}`
 }
 
+/** Which basis matching uses for this endpoint: its stated private endpoint id when it has one. */
+export function matchBasis(endpoint: ManagedEndpointIdentity): MatchBasis {
+  return endpoint.privateEndpointId ? 'resourceId' : 'name'
+}
+
+/** The private endpoint the connection must come from, as the log and errors name it. */
+export function expectedPrivateEndpoint(endpoint: ManagedEndpointIdentity): string {
+  return matchBasis(endpoint) === 'resourceId'
+    ? endpoint.privateEndpointId
+    : privateEndpointNameFor(endpoint.factoryName, endpoint.endpointName)
+}
+
+/** For the summary: what the connection was matched by. */
+export function describeMatchBasis(endpoint: ManagedEndpointIdentity): string {
+  return matchBasis(endpoint) === 'resourceId'
+    ? "matched by the endpoint's properties.resourceId"
+    : `matched by the name ${privateEndpointNameFor(endpoint.factoryName, endpoint.endpointName)} (the endpoint states no properties.resourceId)`
+}
+
 /**
- * The connection whose private endpoint is `<factory>.<endpoint>` (ids compare case-insensitively).
- * Another factory's endpoint of the same name ends differently, so it does not match. A
- * Disconnected one is left over from an earlier endpoint of this name: it never hides a live one,
- * and does not count for a new endpoint.
+ * The server-side connection(s) that belong to this managed private endpoint. With the endpoint's
+ * `properties.resourceId`, the connection whose private endpoint id is that id; without it, the
+ * one whose private endpoint is named `<factory>.<endpoint>` (so another factory's endpoint of the
+ * same name never matches). Ids and names compare case-insensitively (Azure answers lower-cased
+ * segments: cliext-datafactory-2022_mpe-put-blob.json). A Disconnected one is left over from an
+ * earlier endpoint: it never hides a live one, and does not count for a new endpoint.
  */
 export function matchConnection(
   connections: ConnectionView[],
-  factoryName: string,
-  endpointName: string,
+  endpoint: ManagedEndpointIdentity,
   endpointIsNew: boolean
 ): ConnectionMatch {
-  const wanted = privateEndpointNameFor(factoryName, endpointName)
+  const basis = matchBasis(endpoint)
+  const wanted = expectedPrivateEndpoint(endpoint)
   const matches = connections.filter((connection) =>
-    sameText(lastSegment(connection.privateEndpointId), wanted)
+    sameText(
+      basis === 'resourceId'
+        ? connection.privateEndpointId
+        : lastSegment(connection.privateEndpointId),
+      wanted
+    )
   )
   const live = matches.filter((connection) => !sameText(connection.status, 'Disconnected'))
   const relevant = live.length > 0 || endpointIsNew ? live : matches
-  if (relevant.length === 0) return { kind: 'none' }
-  if (relevant.length === 1) return { kind: 'one', connection: relevant[0] }
-  return { kind: 'many', connections: relevant }
+  if (relevant.length === 0) return { basis, kind: 'none' }
+  if (relevant.length === 1) return { basis, kind: 'one', connection: relevant[0] }
+  return { basis, kind: 'many', connections: relevant }
 }
 
 /** One line per connection: name, private endpoint id and state. */
@@ -93,18 +138,35 @@ export async function listConnections(context: StepContext): Promise<ConnectionV
   return connections.map(toConnectionView)
 }
 
+/** This run's managed private endpoint, as the approval and destroy look for its connection. */
+export interface EndpointRef {
+  name: string
+  /** Its `properties.resourceId`; '' when Data Factory stated none (or it does not exist yet). */
+  privateEndpointId: string
+  /** Made by this run: a Disconnected connection on the server belongs to its predecessor. */
+  isNew: boolean
+}
+
+/** The identity `matchConnection` takes, for this run's factory. */
+export function identityOf(context: StepContext, endpoint: EndpointRef): ManagedEndpointIdentity {
+  return {
+    factoryName: context.settings.factory.name,
+    endpointName: endpoint.name,
+    privateEndpointId: endpoint.privateEndpointId
+  }
+}
+
 /** The endpoint's connection among `connections`, if any; more than one is an error. */
 export function pickConnection(
   context: StepContext,
   connections: ConnectionView[],
-  endpointName: string,
-  endpointIsNew: boolean
+  endpoint: EndpointRef
 ): ConnectionView | undefined {
   const { settings } = context
-  const match = matchConnection(connections, settings.factory.name, endpointName, endpointIsNew)
+  const match = matchConnection(connections, identityOf(context, endpoint), endpoint.isNew)
   if (match.kind === 'many') {
     throw new ActionError(
-      `More than one private endpoint connection on server '${settings.server.name}' matches endpoint '${endpointName}': ${match.connections.map(describeConnection).join('; ')}.`,
+      `More than one private endpoint connection on server '${settings.server.name}' matches endpoint '${endpoint.name}': ${match.connections.map(describeConnection).join('; ')}.`,
       {
         resource: settings.server.id,
         hint: 'Delete the stale connections on the server (Azure portal > the server > Networking > Private endpoint connections) and run again.'
@@ -117,8 +179,7 @@ export function pickConnection(
 /** The endpoint's connection on the server, if listed; more than one is an error. */
 export async function observeMatch(
   context: StepContext,
-  endpointName: string,
-  endpointIsNew: boolean
+  endpoint: EndpointRef
 ): Promise<ConnectionView | undefined> {
-  return pickConnection(context, await listConnections(context), endpointName, endpointIsNew)
+  return pickConnection(context, await listConnections(context), endpoint)
 }

@@ -7,7 +7,12 @@ import { ActionError, describeFailure, statusCodeOf, translateAzureError } from 
 import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
 import { driftPolicy, writesNothing, type DriftPolicy } from '../settings.js'
-import { isRefusedStatus, matchConnection, type ConnectionView } from './connections.js'
+import {
+  isRefusedStatus,
+  matchConnection,
+  type ConnectionView,
+  type EndpointRef
+} from './connections.js'
 import { requestOptions, type StepContext } from './context.js'
 import { readLinkedService, recordedServerCreatedAt } from './linked-service.js'
 import type { PreflightFacts } from './preflight.js'
@@ -23,6 +28,8 @@ export interface EndpointView {
   connectionStatus: string
   connectionDescription: string
   isReserved: boolean
+  /** `properties.resourceId`: the private endpoint Data Factory made for it; '' when not stated. */
+  privateEndpointId: string
 }
 
 export interface DesiredEndpoint {
@@ -135,7 +142,9 @@ function toEndpointView(resource: ManagedPrivateEndpointResource): EndpointView 
     provisioningState: properties.provisioningState ?? '',
     connectionStatus: properties.connectionState?.status ?? '',
     connectionDescription: properties.connectionState?.description ?? '',
-    isReserved: properties.isReserved ?? false
+    isReserved: properties.isReserved ?? false,
+    // Not in the SDK's model; it keeps unknown properties (cliext-datafactory-2022_mpe-get.json).
+    privateEndpointId: typeof properties.resourceId === 'string' ? properties.resourceId : ''
   }
 }
 
@@ -297,13 +306,10 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 
-export interface EndpointResult {
-  name: string
+export interface EndpointResult extends EndpointRef {
   id: string
   /** False only in plan mode, when apply would create or recreate it. */
   exists: boolean
-  /** Made by this run: a Disconnected connection on the server belongs to its predecessor. */
-  isNew: boolean
   /** The factory's view of the connection (Pending, Approved…), as last seen. */
   connectionStatus: string
   /**
@@ -326,8 +332,8 @@ function record(
   context.ledger.output('provisioning-state', endpoint.provisioningState)
   // When the two views differ, the server's is the truth (Data Factory's lags).
   context.ledger.output('connection-state', listedStatus(server) || endpoint.connectionStatus)
-  const { name, id, connectionStatus } = endpoint
-  return { name, id, exists: true, isNew, connectionStatus, connections }
+  const { name, id, connectionStatus, privateEndpointId } = endpoint
+  return { name, id, privateEndpointId, exists: true, isNew, connectionStatus, connections }
 }
 
 /**
@@ -346,7 +352,7 @@ async function whyMissing(context: StepContext, preflight: PreflightFacts): Prom
   return `server '${server.name}' lists no connection from it: a DBA deleted the connection, or the server was restored or recreated`
 }
 
-/** The server's state of the connection of the existing endpoint of this name. */
+/** The server's state of the connection of an existing endpoint of this name. */
 async function serverConnectionOf(
   context: StepContext,
   preflight: PreflightFacts,
@@ -354,8 +360,11 @@ async function serverConnectionOf(
 ): Promise<ServerConnectionState | undefined> {
   const match = matchConnection(
     preflight.connections,
-    context.settings.factory.name,
-    endpoint.name,
+    {
+      factoryName: context.settings.factory.name,
+      endpointName: endpoint.name,
+      privateEndpointId: endpoint.privateEndpointId
+    },
     false
   )
   if (match.kind === 'one') return { name: match.connection.name, status: match.connection.status }
@@ -380,8 +389,8 @@ export async function ensureEndpoint(
     groupId: postgresGroupId
   }
   const existing = await listEndpoints(context)
-  // Preflight's server GET listed the connections a moment ago: no list call here.
   const sameName = existing.find((endpoint) => sameText(endpoint.name, desired.name))
+  // Preflight's server GET listed the connections a moment ago: no list call here.
   const server = sameName && (await serverConnectionOf(context, preflight, sameName))
   const decision = decideEndpointAction(existing, desired, driftPolicy(settings), server)
   const plan = writesNothing(ledger.mode)
@@ -428,7 +437,14 @@ export async function ensureEndpoint(
         ledger.change({ action: decision.kind, resource: 'managed-private-endpoint', id, reason })
         ledger.output('private-endpoint-name', desired.name)
         return {
-          value: { name: desired.name, id, exists: false, isNew: true, connectionStatus: '' },
+          value: {
+            name: desired.name,
+            id,
+            privateEndpointId: '',
+            exists: false,
+            isNew: true,
+            connectionStatus: ''
+          },
           found,
           done: `would ${decision.kind}`
         }

@@ -12,7 +12,7 @@ import {
 } from '../errors.js'
 import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
-import { observeMatch, type ConnectionView } from './connections.js'
+import { observeMatch, type ConnectionView, type EndpointRef } from './connections.js'
 import { requestOptions, type StepContext } from './context.js'
 import { isProbe } from './probes.js'
 import { linkedServiceId } from './linked-service.js'
@@ -369,17 +369,17 @@ async function observe(context: StepContext): Promise<TeardownObservation> {
 /** Waits until the server lists no live connection for the endpoint; returns a Disconnected one left. */
 async function awaitConnectionGone(
   context: StepContext,
-  endpointName: string
+  endpoint: EndpointRef
 ): Promise<ConnectionView | undefined> {
   return context.waiter.until(
     {
-      what: `the server to drop the connection of endpoint '${endpointName}'`,
+      what: `the server to drop the connection of endpoint '${endpoint.name}'`,
       timeoutMs: context.settings.timeoutMs,
       timeoutInput: 'timeout',
       hint: 'Remove the connection on the server (Networking > Private endpoint connections) and run again.'
     },
     async () => {
-      const connection = await unlessNotFound(() => observeMatch(context, endpointName, false))
+      const connection = await unlessNotFound(() => observeMatch(context, endpoint))
       return !connection || sameText(connection.status, 'Disconnected')
         ? { done: true, value: connection }
         : { done: false, status: connection.status }
@@ -469,7 +469,11 @@ export async function teardown(context: StepContext): Promise<StepOutcome<void>>
   // An endpoint left alone keeps its connection (on this server when only its group differs).
   const endpointGone = decision.deleteEndpoint || !observed.endpoint
   const leftover = endpointGone
-    ? await awaitConnectionGone(context, settings.endpointName)
+    ? await awaitConnectionGone(context, {
+        name: settings.endpointName,
+        privateEndpointId: observed.endpoint?.privateEndpointId ?? '',
+        isNew: false
+      })
     : undefined
   const leftoverDeleted =
     leftover !== undefined && (await deleteLeftoverConnection(context, leftover))
