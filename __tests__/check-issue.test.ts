@@ -37,7 +37,7 @@ function repository(open: { number: number; body: string }[], refuse?: number) {
     listOpen: async (label) => (refuse ? fail() : (calls.push(`list ${label}`), open)),
     create: async (title, body, label) => {
       if (refuse) await fail()
-      calls.push(`create ${label}`)
+      calls.push(`create ${label}: ${title}`)
       open.unshift({ number: 9, body })
       return 9
     },
@@ -85,7 +85,10 @@ describe('publishCheckIssue', () => {
     const { api, calls } = repository([])
     const log = logger()
     await publishCheckIssue(api, target, { healthy: false, markdown: '## check failed', run }, log)
-    expect(calls).toEqual([`list ${checkIssueLabel}`, `create ${checkIssueLabel}`])
+    expect(calls).toEqual([
+      `list ${checkIssueLabel}`,
+      `create ${checkIssueLabel}: Private link from data factory adf to server pg is unhealthy (linked service PostgreSql_pg_appdb)`
+    ])
     expect(log.lines).toEqual(['info Opened issue #9 in o/r with the findings.'])
   })
 
