@@ -2,6 +2,7 @@
 // the request log, state snapshots and reset; as an in-process client and under /_emulator/.
 import type { AccessTokenOptions, GithubTokenOptions } from './identity.js'
 import type {
+  KeyVaultSecretSeed,
   EmuRequest,
   EmuResponse,
   HttpMethod,
@@ -86,6 +87,10 @@ export interface EmulatorAdmin {
   deleteConnection(selector: ConnectionSelector): void
   /** The server (name or id) is recreated under the same name, e.g. restored: no connections, a new `systemData.createdAt`. */
   recreateServer(server: string): void
+  /** A DBA rotates a role's password in the server's PostgreSQL (ALTER ROLE … PASSWORD). */
+  setRolePassword(options: { server: string; role: string; password: string }): Promise<void>
+  /** A new version of a Key Vault secret (the newest is what a reference without version gets). */
+  addKeyVaultSecretVersion(secret: KeyVaultSecretSeed): { version: string }
   injectFault(spec: FaultSpec): ActiveFault
   faults(): ActiveFault[]
   clearFaults(): void

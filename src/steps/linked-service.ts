@@ -562,12 +562,17 @@ export async function writeTestedLinkedService(
     linkedService.staged.decided
   )
   const found = `the connection test passed through '${linkedService.testThrough}'`
+  // A changed password reaching this point connected through the staged copy first.
+  const rotated =
+    acted.kind === 'update' && acted.fields.includes('password')
+      ? '; password rotation succeeded (the new password connected before it was written)'
+      : ''
   return {
     value: desired,
     found,
     done:
       acted.kind === 'same'
         ? 'nothing to change (someone else wrote the same meanwhile)'
-        : `${applied[acted.kind]}${fieldList(acted)}`
+        : `${applied[acted.kind]}${fieldList(acted)}${rotated}`
   }
 }
