@@ -29,6 +29,7 @@ const run = {
 /** An in-memory repository; `refuse` fails every call as GitHub does for a token without issues: write. */
 function repository(open: { number: number; body: string }[], refuse?: number) {
   const calls: string[] = []
+  const bodies: string[] = []
   const fail = async (): Promise<never> => {
     throw Object.assign(new Error('Resource not accessible by integration'), { status: refuse })
   }
@@ -38,6 +39,7 @@ function repository(open: { number: number; body: string }[], refuse?: number) {
     create: async (title, body, label) => {
       if (refuse) await fail()
       calls.push(`create ${label}: ${title}`)
+      bodies.push(body)
       open.unshift({ number: 9, body })
       return 9
     },
@@ -45,7 +47,7 @@ function repository(open: { number: number; body: string }[], refuse?: number) {
     comment: async (number, body) => void calls.push(`comment #${number}: ${body}`),
     close: async (number) => void calls.push(`close #${number}`)
   }
-  return { api, calls }
+  return { api, calls, bodies }
 }
 
 function logger() {
@@ -82,7 +84,7 @@ describe('decideCheckIssue', () => {
 
 describe('publishCheckIssue', () => {
   test('opens an issue with the label, the marker first and the run link', async () => {
-    const { api, calls } = repository([])
+    const { api, calls, bodies } = repository([])
     const log = logger()
     await publishCheckIssue(api, target, { healthy: false, markdown: '## check failed', run }, log)
     expect(calls).toEqual([
@@ -90,6 +92,8 @@ describe('publishCheckIssue', () => {
       `create ${checkIssueLabel}: Private link from data factory adf to server pg is unhealthy (linked service PostgreSql_pg_appdb)`
     ])
     expect(log.lines).toEqual(['info Opened issue #9 in o/r with the findings.'])
+    expect(bodies).toEqual([expect.stringMatching(new RegExp(`^${marker}\n.*Run \\[42\\]`))])
+    expect(bodies[0]).toContain('## check failed')
   })
 
   test('closes the open issue with a comment naming the run', async () => {

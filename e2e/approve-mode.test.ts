@@ -112,6 +112,7 @@ describe('mode: approve (the DBA) with approval: wait (the data team)', () => {
       expect(teamRun.errors).toEqual([])
       expect(teamRun.exitCode).toBe(0)
       expect(teamRun.outputs['connection-test']).toBe('succeeded')
+      expect(teamRun.outputs['approved-connections']).toBe('[]') // the DBA approved, not this run
       expectOnlyOurEndpointApproved(session.state())
     },
     scenarioTimeoutMs

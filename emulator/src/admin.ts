@@ -384,6 +384,20 @@ export function adminRoutes(admin: EmulatorAdmin, info: () => unknown): Route[] 
       pattern: '/_emulator/servers/recreate',
       handle: (req) => answer(() => admin.recreateServer(bodyOf<{ server: string }>(req).server))
     },
+    {
+      method: 'PUT',
+      pattern: '/_emulator/servers/role-password',
+      handle: (req) =>
+        answer(() =>
+          admin.setRolePassword(bodyOf<{ server: string; role: string; password: string }>(req))
+        )
+    },
+    {
+      method: 'POST',
+      pattern: '/_emulator/key-vault-secrets',
+      handle: (req) =>
+        answer(() => admin.addKeyVaultSecretVersion(bodyOf<KeyVaultSecretSeed>(req)), 201)
+    },
     { method: 'POST', pattern: '/_emulator/reset', handle: () => answer(() => admin.reset()) },
     {
       method: 'PUT',

@@ -475,6 +475,7 @@ export async function ensureApproval(
         resource: 'private-endpoint-connection',
         id: connection.id
       })
+      ledger.output('approved-connections', JSON.stringify([connection.id]))
     }
     if (outcome === 'forbidden') await awaitServerApproval(context, endpoint, connection.name)
     done = approvedBy[outcome]
