@@ -148,7 +148,7 @@ export function createGitHubApi(): GitHubApi {
         if (refused) return refused
         const { title, body, labels } = fields(req)
         if (typeof title !== 'string' || !title)
-          return { status: 422, body: { message: 'Validation Failed', status: '422' } }
+          return githubError(422, 'Validation Failed', 'create-an-issue')
         const issues = issuesOf(req.params.owner, req.params.repo)
         const issue: Issue = {
           number: issues.length + 1,
@@ -173,12 +173,12 @@ export function createGitHubApi(): GitHubApi {
         const { title, body, state, state_reason: reason } = fields(req)
         if (typeof title === 'string') issue.title = title
         if (typeof body === 'string') issue.body = body
-        if (state === 'open' || state === 'closed') {
-          if (state !== issue.state)
-            issue.stateReason = state === 'closed' ? 'completed' : 'reopened'
+        // GitHub ignores state_reason unless the state changes; closing defaults to completed.
+        if ((state === 'open' || state === 'closed') && state !== issue.state) {
           issue.state = state
+          issue.stateReason =
+            state === 'open' ? 'reopened' : reason === 'not_planned' ? 'not_planned' : 'completed'
         }
-        if (reason === 'completed' || reason === 'not_planned') issue.stateReason = reason
         return { status: 200, body: issueBody(req, issue) }
       }
     },
