@@ -23,6 +23,7 @@ describe('RunReport', () => {
   it('check: each planned change is a drift finding, a failure one more; healthy only with none', () => {
     const clean = new RunReport('check', recorder())
     expect(clean.outputValues()).toMatchObject({ healthy: 'true', drift: 'false', findings: '[]' })
+    expect(clean.summaryMarkdown()).toMatch(/^## adf-pg-private-link: check succeeded: healthy\n/)
 
     const report = new RunReport('check', recorder())
     report.change({

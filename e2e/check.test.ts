@@ -46,7 +46,7 @@ describe('mode: check', () => {
       expect(describeRequests(changeWrites(run.requests))).toEqual([])
       expect(githubWrites(run)).toEqual([])
       expect(issues()).toEqual([])
-      expect(run.summary).toContain('check succeeded')
+      expect(run.summary).toContain('check succeeded: healthy')
     },
     scenarioTimeoutMs
   )
@@ -87,6 +87,7 @@ describe('mode: check', () => {
       expect(second.exitCode).toBe(0)
       expect(second.outputs.healthy).toBe('false')
       expect(second.stdout).toContain('Updated issue #1')
+      expect(second.summary).toContain('check succeeded: drift found')
       expect(issues()).toHaveLength(1)
       expect(issues()[0]).toMatchObject({ state: 'open' })
 

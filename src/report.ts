@@ -262,7 +262,14 @@ export class RunReport implements Ledger {
 
   summaryMarkdown(): string {
     const verdict = !this.failure ? 'succeeded' : this.failure.cancelled ? 'cancelled' : 'failed'
-    const lines = [`## adf-pg-private-link: ${this.mode} ${verdict}`, '']
+    // A check that ran to the end says what it found, healthy or not.
+    const health =
+      this.mode === 'check' && !this.failure
+        ? this.changes.length
+          ? ': drift found'
+          : ': healthy'
+        : ''
+    const lines = [`## adf-pg-private-link: ${this.mode} ${verdict}${health}`, '']
     if (writesNothing(this.mode)) {
       const tested = this.mode === 'check' ? ' but the connection test' : ''
       lines.push(
