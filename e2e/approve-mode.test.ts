@@ -129,4 +129,31 @@ describe('mode: approve (the DBA) with approval: wait (the data team)', () => {
     },
     scenarioTimeoutMs
   )
+
+  test(
+    "with read access to the factory's endpoints, matches by their properties.resourceId",
+    async () => {
+      await session.reset()
+      grantRoles()
+      session.emulator.admin.setRoles(dbaClientId, [
+        { scope: serverId(), actions: actionsOf('adf-pg-private-link-dba.json') },
+        {
+          scope: factoryId(),
+          actions: [
+            'Microsoft.DataFactory/factories/managedVirtualNetworks/managedPrivateEndpoints/read'
+          ]
+        }
+      ])
+      expect((await session.run({ approval: 'none' })).exitCode).toBe(0)
+      const approve = await session.run(dbaInputs())
+      expect(approve.errors).toEqual([])
+      expect(approve.summary).toContain(
+        "from the managed private endpoints factory 'adf-demo' lists"
+      )
+      const ours = connectionFrom(session.state(), ids.factoryName, ids.defaultEndpointName)
+      expect(ours?.properties.privateLinkServiceConnectionState.status).toBe('Approved')
+      expect(JSON.parse(approve.outputs['approved-connections'])).toEqual([ours?.id])
+    },
+    scenarioTimeoutMs
+  )
 })
