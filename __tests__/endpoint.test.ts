@@ -49,6 +49,24 @@ describe("decideEndpointAction reads the server's view of the connection", () =>
     ).toEqual({ kind: 'reuse', endpoint: pending })
   })
 
+  it('a connection missing on the server is drift only when Data Factory had seen it Approved', () => {
+    const missing = {
+      kind: 'missing' as const,
+      why: "server 'pg-demo' lists no connection from it"
+    }
+    expect(decideEndpointAction([endpoint()], desired, 'recreate', missing)).toEqual({
+      kind: 'recreate',
+      endpoint: endpoint(),
+      reason: "server 'pg-demo' lists no connection from it (Data Factory still shows it Approved)"
+    })
+    expect(decideEndpointAction([endpoint()], desired, 'fail', missing).kind).toBe('drift')
+    const pending = endpoint({ connectionStatus: 'Pending' })
+    expect(decideEndpointAction([pending], desired, 'fail', missing)).toEqual({
+      kind: 'reuse',
+      endpoint: pending
+    })
+  })
+
   it('an Approved or unlisted connection changes nothing', () => {
     expect(
       decideEndpointAction([endpoint()], desired, 'fail', { name: 'c1', status: 'Approved' }).kind

@@ -82,6 +82,9 @@ export function fakeIO(
     },
     idToken: async () => 'token',
     fail: (message) => void (written.failed = message),
-    pullRequestComments: () => undefined
+    pullRequestComments: () => undefined,
+    repositoryIssues: () => {
+      throw new Error('no GitHub API in unit tests')
+    }
   }
 }

@@ -83,6 +83,7 @@ const validValue: Record<string, string> = {
   mode: 'plan',
   'on-drift': 'recreate',
   force: 'true',
+  'fail-on-drift': 'false',
   'poll-interval': '5s',
   timeout: '1h',
   'export-path': 'adf/factory'
@@ -142,6 +143,7 @@ const refusedKinds: Record<string, HostileKind[]> = {
       'on-drift',
       'test-connection',
       'force',
+      'fail-on-drift',
       'approval-timeout',
       'test-timeout',
       'poll-interval',
@@ -229,6 +231,7 @@ const specificInvalid: [input: string, value: string, message: RegExp][] = [
   ['force', 'tRuE', /allowed: true or false/],
   ['force', 'on', /allowed: true or false/],
   ['force', 'y', /allowed/],
+  ['fail-on-drift', 'no', /allowed: true or false/],
   ['port', '0', /1 to 65535/],
   ['port', '65536', /1 to 65535/],
   ['port', '-1', /whole number/],
@@ -440,6 +443,8 @@ const legalCases: [input: string, value: string, check: (settings: Settings) => 
   ['force', 'False', (s) => expect(s.force).toBe(false)],
   ['force', 'FALSE', (s) => expect(s.force).toBe(false)],
   ['mode', 'PLAN', (s) => expect(s.mode).toBe('plan')],
+  ['mode', 'Check', (s) => expect(s.mode).toBe('check')],
+  ['fail-on-drift', 'False', (s) => expect(s.failOnDrift).toBe(false)],
   [
     'environment',
     'azureusgovernment',

@@ -20,6 +20,40 @@ function recorder(): Logger & { lines: string[] } {
 }
 
 describe('RunReport', () => {
+  it('check: each planned change is a drift finding, a failure one more; healthy only with none', () => {
+    const clean = new RunReport('check', recorder())
+    expect(clean.outputValues()).toMatchObject({ healthy: 'true', drift: 'false', findings: '[]' })
+    expect(clean.summaryMarkdown()).toMatch(/^## adf-pg-private-link: check succeeded: healthy\n/)
+
+    const report = new RunReport('check', recorder())
+    report.change({
+      action: 'recreate',
+      resource: 'managed-private-endpoint',
+      id: '/pe',
+      reason: 'gone from the server'
+    })
+    report.fail(new ActionError('The Lookup failed.'), 'Connection test')
+    expect(report.outputValues()).toMatchObject({ healthy: 'false', drift: 'true' })
+    expect(JSON.parse(report.outputValues().findings)).toEqual([
+      {
+        kind: 'drift',
+        resource: 'managed-private-endpoint',
+        id: '/pe',
+        detail: 'recreate; gone from the server'
+      },
+      { kind: 'failure', resource: 'Connection test', id: '', detail: 'The Lookup failed.' }
+    ])
+    expect(report.summaryMarkdown()).toContain(
+      'Apply would make 1 change(s); nothing was written but the connection test.'
+    )
+  })
+
+  it('apply: what it repaired is no finding once it succeeded', () => {
+    const report = new RunReport('apply', recorder())
+    report.change({ action: 'recreated', resource: 'managed-private-endpoint', id: '/pe' })
+    expect(report.outputValues()).toMatchObject({ healthy: 'true', drift: 'true', findings: '[]' })
+  })
+
   it('logs a note as a warning and lists it under Notes; export-files defaults to []', () => {
     const warnings: string[] = []
     const report = new RunReport('apply', { ...recorder(), warning: (m) => void warnings.push(m) })

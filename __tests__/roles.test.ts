@@ -7,7 +7,12 @@ import path from 'node:path'
 
 const root = path.resolve(import.meta.dirname, '..')
 
-const roleFiles = ['adf-pg-private-link.json', 'adf-pg-private-link-plan.json']
+const roleFiles = [
+  'adf-pg-private-link.json',
+  'adf-pg-private-link-plan.json',
+  'adf-pg-private-link-data-team.json',
+  'adf-pg-private-link-dba.json'
+]
 
 function readRole(file: string): Record<string, unknown> & { Actions: string[] } {
   return JSON.parse(readFileSync(path.join(root, 'roles', file), 'utf8')) as Record<
@@ -73,5 +78,29 @@ describe('roles', () => {
     const planner = actionsOf('adf-pg-private-link-plan.json')
     expect(planner.filter((action) => !action.endsWith('/read'))).toEqual([])
     expect(lower(deployer)).toEqual(expect.arrayContaining(lower(planner)))
+  })
+
+  const approving = [
+    'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/write',
+    'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnectionsApproval/action'
+  ]
+
+  it("gives the data team the deployer's actions except approving", () => {
+    const team = actionsOf('adf-pg-private-link-data-team.json')
+    expect(lower(team).sort()).toEqual(
+      lower(deployer.filter((action) => !approving.includes(action))).sort()
+    )
+  })
+
+  it('gives the DBA only the server reads and the approval, all in the deployer role', () => {
+    const dba = actionsOf('adf-pg-private-link-dba.json')
+    expect(dba.sort()).toEqual(
+      [
+        'Microsoft.DBforPostgreSQL/flexibleServers/read',
+        'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/read',
+        ...approving
+      ].sort()
+    )
+    expect(lower(deployer)).toEqual(expect.arrayContaining(lower(dba)))
   })
 })

@@ -62,8 +62,13 @@ describe('apply', () => {
         'connection-state': 'Approved',
         'server-fqdn': `${ids.serverName}.postgres.database.azure.com`,
         'linked-service-name': ids.defaultLinkedServiceName,
-        changed: 'true'
+        changed: 'true',
+        healthy: 'true',
+        findings: '[]'
       })
+      expect(JSON.parse(run.outputs['approved-connections'])).toEqual([
+        run.outputs['private-endpoint-connection-id']
+      ])
       expect(run.changes.map(({ action, resource }) => `${action} ${resource}`).sort()).toEqual(
         expect.arrayContaining([
           expect.stringMatching(/^created managed-private-endpoint$/),

@@ -371,3 +371,73 @@ describe("deleting an endpoint's Disconnected connection left on the server", ()
     2 * scenarioTimeoutMs
   )
 })
+
+describe('separation of duties: the data team checks, the DBA approves', () => {
+  const session = useEmulator(e2eScenario())
+  const team = readRole('adf-pg-private-link-data-team.json')
+  const dba = readRole('adf-pg-private-link-dba.json')
+  const dbaInputs = { mode: 'approve', database: '', username: '', password: '' }
+  const factoryAction = (action: string) => `Microsoft.DataFactory/factories/${action}`
+  const serverAction = (action: string) => `Microsoft.DBforPostgreSQL/flexibleServers/${action}`
+
+  function grantAllOfBut(actions: string[], missing?: string): void {
+    if (missing) expect(actions).toContain(missing)
+    grant(
+      session,
+      actions.filter((action) => action !== missing)
+    )
+  }
+
+  /** The data team's endpoint, its connection left Pending for the DBA (approval: none). */
+  async function pendingConnection(): Promise<void> {
+    await session.reset()
+    grantAllOfBut(team.Actions)
+    expectSucceeded(await session.run({ approval: 'none' }))
+  }
+
+  test(
+    'with only their roles, the DBA approves and the data team finishes, then checks',
+    async () => {
+      await pendingConnection()
+      grantAllOfBut(dba.Actions)
+      const approved = await session.run(dbaInputs)
+      expectSucceeded(approved)
+      expect(JSON.parse(approved.outputs['approved-connections'])).toHaveLength(1)
+      grantAllOfBut(team.Actions)
+      expectSucceeded(await session.run({ approval: 'wait' }))
+      const check = await session.run({ mode: 'check' })
+      expectSucceeded(check)
+      expect(check.outputs.healthy).toBe('true')
+    },
+    3 * scenarioTimeoutMs
+  )
+
+  // Check reads what plan reads, then runs the connection test (dataset, pipeline, run, status).
+  test.each([
+    factoryAction('integrationruntimes/read'),
+    factoryAction('managedVirtualNetworks/managedPrivateEndpoints/read'),
+    factoryAction('linkedServices/read'),
+    serverAction('read'),
+    factoryAction('datasets/write'),
+    factoryAction('pipelines/write'),
+    factoryAction('pipelines/createrun/action'),
+    factoryAction('pipelineruns/read')
+  ])(
+    'check fails without %s',
+    async (action) => {
+      grantAllOfBut(team.Actions, action)
+      expectRefused(await session.run({ mode: 'check' }), action)
+    },
+    scenarioTimeoutMs
+  )
+
+  test.each(dba.Actions)(
+    'approve fails without %s',
+    async (action) => {
+      await pendingConnection()
+      grantAllOfBut(dba.Actions, action)
+      expectRefused(await session.run(dbaInputs), action)
+    },
+    2 * scenarioTimeoutMs
+  )
+})

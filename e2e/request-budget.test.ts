@@ -180,6 +180,25 @@ describe('request budget per path', () => {
   )
 
   test(
+    'check of a finished setup: the no-op reads and the connection test (no sweep, no GitHub call without a token)',
+    async () => {
+      const run = await session.run({ mode: 'check', 'github-token': '' })
+      expectBudget(run, {
+        ...signIn,
+        ...firstLooks,
+        'GET linked service': 1,
+        'PUT probe datasets': 1,
+        'PUT probe pipelines': 1,
+        'POST createRun': 1,
+        'GET pipeline run': 1,
+        'DELETE probe pipelines': 1,
+        'DELETE probe datasets': 1
+      })
+    },
+    scenarioTimeoutMs
+  )
+
+  test(
     'destroy: the sweep, the teardown reads and its deletes',
     async () => {
       const run = await session.run({ mode: 'destroy' })

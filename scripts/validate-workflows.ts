@@ -21,9 +21,12 @@ const problems: string[] = []
 const action = parseAction(file('action.yml'), trace)
 for (const error of action.context.errors.getErrors()) problems.push(`action.yml: ${error.message}`)
 
-const workflows = readdirSync(path.join(root, '.github', 'workflows'))
-  .filter((name) => /\.ya?ml$/.test(name))
-  .map((name) => path.join('.github', 'workflows', name))
+// The examples README points to are workflows for users to copy: checked the same way.
+const workflows = [path.join('.github', 'workflows'), 'examples'].flatMap((dir) =>
+  readdirSync(path.join(root, dir))
+    .filter((name) => /\.ya?ml$/.test(name))
+    .map((name) => path.join(dir, name))
+)
 for (const name of workflows) {
   const parsed = parseWorkflow(file(name), trace)
   if (parsed.value) await convertWorkflowTemplate(parsed.context, parsed.value)

@@ -46,6 +46,7 @@ export const inputDefaults = {
   timeout: '45m',
   mode: 'apply',
   'on-drift': 'fail',
+  'fail-on-drift': 'true',
   force: 'false',
   'linked-service-auth': 'password'
 } as const
@@ -437,7 +438,7 @@ function maskSecret(secrets: SecretMasker, secret: string | undefined): void {
   if (lines.length > 1) lines.forEach((line) => secrets.mask(line))
 }
 
-const modes: readonly Mode[] = ['apply', 'plan', 'destroy']
+const modes: readonly Mode[] = ['apply', 'plan', 'destroy', 'check', 'approve']
 
 /** The mode alone (apply when invalid), so the summary of invalid inputs has the right title. */
 export function readMode(reader: InputReader): Mode {
@@ -493,8 +494,9 @@ export function readSettings(reader: InputReader, secrets: SecretMasker): Settin
     parser.problems.push("'client-secret' is missing: auth 'client-secret' needs it.")
   }
 
+  // Destroy (given the linked service's name) and approve (only the server) need no database.
   const database =
-    mode === 'destroy' && parser.given('linked-service-name')
+    (mode === 'destroy' && parser.given('linked-service-name')) || mode === 'approve'
       ? (parser.name('database', 'database') ?? '')
       : parser.requiredName('database', 'database')
   const linkedServiceAuth = parser.choice<LinkedServiceAuth>('linked-service-auth', [
@@ -502,12 +504,12 @@ export function readSettings(reader: InputReader, secrets: SecretMasker): Settin
     'system-assigned-identity',
     'service-principal'
   ])
-  const credential: DatabaseCredential =
-    mode === 'destroy'
-      ? { kind: 'not-needed' }
-      : readCredential(parser, linkedServiceAuth, password)
+  const needsCredential = mode !== 'destroy' && mode !== 'approve'
+  const credential: DatabaseCredential = needsCredential
+    ? readCredential(parser, linkedServiceAuth, password)
+    : { kind: 'not-needed' }
   const username = parser.name('username', 'role')
-  if (!username && mode !== 'destroy' && linkedServiceAuth !== 'system-assigned-identity') {
+  if (!username && needsCredential && linkedServiceAuth !== 'system-assigned-identity') {
     parser.problems.push(
       `'username' is missing: linked-service-auth '${linkedServiceAuth}' signs in as a PostgreSQL role.`
     )
@@ -517,6 +519,7 @@ export function readSettings(reader: InputReader, secrets: SecretMasker): Settin
   const settings: Settings = {
     mode,
     onDrift: parser.choice<DriftPolicy>('on-drift', ['fail', 'recreate']),
+    failOnDrift: parser.boolean('fail-on-drift'),
     force: parser.boolean('force'),
     signIn: { requested, clientId, tenantId, clientSecret, cloud: readCloud(parser) },
     factory: { subscriptionId, resourceGroup, name: factoryName },

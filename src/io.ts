@@ -53,6 +53,19 @@ export interface PullRequestComments {
   update(id: number, body: string): Promise<void>
 }
 
+/** The run's repository's issues, through GitHub's REST API (issues only, no pull requests). */
+export interface RepositoryIssues {
+  repository: string
+  /** Open issues carrying the label, newest first. */
+  listOpen(label: string): Promise<{ number: number; body?: string | null }[]>
+  /** Creates an issue with the label; returns its number. */
+  create(title: string, body: string, label: string): Promise<number>
+  update(number: number, body: string): Promise<void>
+  comment(number: number, body: string): Promise<void>
+  /** Closes it as completed. */
+  close(number: number): Promise<void>
+}
+
 export interface ActionIO {
   inputs: InputReader
   outputs: OutputWriter
@@ -66,6 +79,8 @@ export interface ActionIO {
   fail(message: string): void
   /** The comments of the run's pull request (pull_request events), undefined for other events. */
   pullRequestComments(token: string): PullRequestComments | undefined
+  /** The issues of the run's repository. */
+  repositoryIssues(token: string): RepositoryIssues
 }
 
 /** A SecretMasker that also keeps the values, so files the runner writes verbatim can be redacted. */
@@ -136,6 +151,50 @@ function pullRequestComments(token: string): PullRequestComments | undefined {
   }
 }
 
+function repositoryIssues(token: string): RepositoryIssues {
+  const octokit = github.getOctokit(token)
+  const { owner, repo } = github.context.repo
+  return {
+    repository: `${owner}/${repo}`,
+    async listOpen(label) {
+      const listed = await octokit.paginate(octokit.rest.issues.listForRepo, {
+        owner,
+        repo,
+        state: 'open',
+        labels: label,
+        per_page: 100
+      })
+      // GitHub lists pull requests among issues; they carry a `pull_request` key.
+      return listed.filter((issue) => !issue.pull_request)
+    },
+    async create(title, body, label) {
+      const created = await octokit.rest.issues.create({
+        owner,
+        repo,
+        title,
+        body,
+        labels: [label]
+      })
+      return created.data.number
+    },
+    async update(number, body) {
+      await octokit.rest.issues.update({ owner, repo, issue_number: number, body })
+    },
+    async comment(number, body) {
+      await octokit.rest.issues.createComment({ owner, repo, issue_number: number, body })
+    },
+    async close(number) {
+      await octokit.rest.issues.update({
+        owner,
+        repo,
+        issue_number: number,
+        state: 'closed',
+        state_reason: 'completed'
+      })
+    }
+  }
+}
+
 export function createActionIO(): ActionIO {
   const secrets = createSecretMasker(core.setSecret)
   return {
@@ -162,6 +221,7 @@ export function createActionIO(): ActionIO {
       return token
     },
     fail: core.setFailed,
-    pullRequestComments
+    pullRequestComments,
+    repositoryIssues
   }
 }

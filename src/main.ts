@@ -16,6 +16,7 @@ import { readMode, readSettings } from './inputs.js'
 import { createActionIO, type ActionIO, type PullRequestComments } from './io.js'
 import type { Settings } from './settings.js'
 import type { TokenCredential } from '@azure/identity'
+import { publishCheckIssue } from './check-issue.js'
 import { planCommentMarker, publishPlanComment } from './plan-comment.js'
 import { RunReport, type StepOutcome } from './report.js'
 import { ensureApproval, factoryNoticed } from './steps/approval.js'
@@ -30,6 +31,7 @@ import {
 } from './steps/linked-service.js'
 import { runPreflight } from './steps/preflight.js'
 import { sweepStaleProbes } from './steps/probes.js'
+import { approveServerConnections } from './steps/server-approval.js'
 import { teardown } from './steps/teardown.js'
 import { Waiter } from './waiting.js'
 
@@ -78,6 +80,20 @@ async function destroy(context: StepContext, step: StepRunner): Promise<void> {
   // Connection-test objects that earlier runs left (killed, or their deletes failed) go first.
   await step('Leftover probes', () => sweepStaleProbes(context))
   await step('Teardown', () => teardown(context))
+}
+
+/** The DBA's run: only the server-side approval of this factory's connections. */
+async function approveOnly(context: StepContext, step: StepRunner): Promise<void> {
+  await step('Server-side approval', () => approveServerConnections(context))
+}
+
+/** The check's verdict on the job: a failure fails it; drift too, unless fail-on-drift is false. */
+function checkVerdict(report: RunReport, settings: Settings | undefined): string | undefined {
+  if (report.mode !== 'check' || report.failed || !settings?.failOnDrift) return undefined
+  const drift = report.findings()
+  return drift.length
+    ? `Drift found (${drift.length}): ${drift.map((finding) => `${finding.resource} ${finding.detail}`).join('; ')}. Run apply (on-drift: recreate where the endpoint is concerned) to repair it, or set fail-on-drift: false to only report.`
+    : undefined
 }
 
 /** An abort caused by the `timeout` input (a TimeoutError reason) is a timeout, not a cancel. */
@@ -135,8 +151,11 @@ export async function run(io: ActionIO = createActionIO()): Promise<void> {
   const report = new RunReport(readMode(io.inputs), io.log)
   io.state.save('isPost', 'true') // the same entry then runs as the post step (see post.ts)
   let planComment: { comments: PullRequestComments; marker: string } | undefined
+  // Known once the inputs are valid (invalid inputs are no news about the target for the check's issue).
+  let valid: Settings | undefined
   try {
     const settings = readSettings(io.inputs, io.secrets)
+    valid = settings
     const comments =
       settings.mode === 'plan' && settings.githubToken
         ? io.pullRequestComments(settings.githubToken)
@@ -169,6 +188,7 @@ export async function run(io: ActionIO = createActionIO()): Promise<void> {
       signIn(credential, auth, settings.signIn, idTokens.presented, signal)
     )
     if (settings.mode === 'destroy') await destroy(context, step)
+    else if (settings.mode === 'approve') await approveOnly(context, step)
     else await apply(context, step)
   } catch (error) {
     report.fail(error)
@@ -183,11 +203,23 @@ export async function run(io: ActionIO = createActionIO()): Promise<void> {
       const markdown = io.secrets.redact(report.summaryMarkdown())
       await publishPlanComment(planComment.comments, planComment.marker, markdown, io.log)
     }
+    if (valid?.mode === 'check' && valid.githubToken) {
+      const markdown = io.secrets.redact(report.summaryMarkdown())
+      const healthy = report.outputValues().healthy === 'true'
+      await publishCheckIssue(
+        io.repositoryIssues(valid.githubToken),
+        valid,
+        { healthy, markdown, run: io.run },
+        io.log
+      )
+    }
   }
   const failure = report.failed
+  const drift = checkVerdict(report, valid)
   if (failure)
     io.fail(
       io.secrets.redact(failure.hint ? `${failure.message}\n${failure.hint}` : failure.message)
     )
+  else if (drift) io.fail(io.secrets.redact(drift))
   stopListening()
 }

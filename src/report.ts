@@ -4,7 +4,7 @@ import { formatDuration } from './duration.js'
 import { ActionError, CancelledError } from './errors.js'
 import { explain, hintOf } from './failures.js'
 import type { Logger, OutputWriter, SecretMasker, SummaryWriter } from './io.js'
-import type { Mode } from './settings.js'
+import { writesNothing, type Mode } from './settings.js'
 import { WaitTimeoutError } from './waiting.js'
 
 /** Past tense for what apply did; present tense for what plan would do. */
@@ -46,12 +46,28 @@ export const outputNames = [
   'connection-test-run-id',
   'changed',
   'changes',
-  'export-files'
+  'export-files',
+  'healthy',
+  'drift',
+  'findings',
+  'approved-connections'
 ] as const
 
 export type OutputName = (typeof outputNames)[number]
-/** Outputs the steps fill in; `changed` and `changes` come from the recorded changes. */
-export type ObservedOutput = Exclude<OutputName, 'changed' | 'changes'>
+/** Outputs the steps fill in; the others come from the recorded changes and the failure. */
+export type ObservedOutput = Exclude<
+  OutputName,
+  'changed' | 'changes' | 'healthy' | 'drift' | 'findings'
+>
+
+/** One thing wrong with the target, as the `findings` output lists it. */
+export interface Finding {
+  /** drift: a change apply would make (or, in apply, had to make); failure: what ended the run. */
+  kind: 'drift' | 'failure'
+  resource: string
+  id: string
+  detail: string
+}
 
 /** What steps write to while they work. */
 export interface Ledger {
@@ -102,7 +118,8 @@ const cellCharLimit = 2_000
 export class RunReport implements Ledger {
   private readonly outputs = new Map<ObservedOutput, string>([
     ['connection-test', 'skipped'],
-    ['export-files', '[]']
+    ['export-files', '[]'],
+    ['approved-connections', '[]']
   ])
   private readonly notes: string[] = []
   private readonly changes: Change[] = []
@@ -209,17 +226,56 @@ export class RunReport implements Ledger {
     for (const [name, value] of this.outputs) values[name] = value
     values.changed = String(this.changes.length > 0)
     values.changes = JSON.stringify(this.changes)
+    values.drift = values.changed
+    // In apply the target is healthy once the run succeeded (what drifted was repaired).
+    const findings = this.findings().filter(
+      (finding) => this.mode !== 'apply' || finding.kind === 'failure'
+    )
+    values.healthy = String(findings.length === 0)
+    values.findings = JSON.stringify(findings)
     return values
+  }
+
+  /** What is wrong: each change (made or planned), then the failure that ended the run, if any. */
+  findings(): Finding[] {
+    const drift = this.changes.map((change): Finding => ({
+      kind: 'drift',
+      resource: change.resource,
+      id: change.id,
+      detail: [
+        change.action,
+        change.fields?.length ? `fields: ${change.fields.join(', ')}` : '',
+        change.reason ?? ''
+      ]
+        .filter(Boolean)
+        .join('; ')
+    }))
+    if (!this.failure) return drift
+    const failure: Finding = {
+      kind: 'failure',
+      resource: this.failure.step ?? 'run',
+      id: '',
+      detail: this.failure.message
+    }
+    return [...drift, failure]
   }
 
   summaryMarkdown(): string {
     const verdict = !this.failure ? 'succeeded' : this.failure.cancelled ? 'cancelled' : 'failed'
-    const lines = [`## adf-pg-private-link: ${this.mode} ${verdict}`, '']
-    if (this.mode === 'plan') {
+    // A check that ran to the end says what it found, healthy or not.
+    const health =
+      this.mode === 'check' && !this.failure
+        ? this.changes.length
+          ? ': drift found'
+          : ': healthy'
+        : ''
+    const lines = [`## adf-pg-private-link: ${this.mode} ${verdict}${health}`, '']
+    if (writesNothing(this.mode)) {
+      const tested = this.mode === 'check' ? ' but the connection test' : ''
       lines.push(
         this.changes.length
-          ? `Apply would make ${this.changes.length} change(s); nothing was written.`
-          : 'Apply would change nothing; nothing was written.',
+          ? `Apply would make ${this.changes.length} change(s); nothing was written${tested}.`
+          : `Apply would change nothing; nothing was written${tested}.`,
         ''
       )
     }
@@ -231,7 +287,7 @@ export class RunReport implements Ledger {
       )
     }
     if (this.changes.length) {
-      lines.push('', `### ${this.mode === 'plan' ? 'Planned changes' : 'Changes'}`, '')
+      lines.push('', `### ${writesNothing(this.mode) ? 'Planned changes' : 'Changes'}`, '')
       lines.push('| Action | Resource | Id | Details |', '| --- | --- | --- | --- |')
       for (const change of this.changes) {
         const details = [
@@ -277,7 +333,7 @@ export function changeLine(change: Change, mode: Mode): string {
     .filter(Boolean)
     .join('; ')
   const what = `${change.resource} ${change.id}${details ? ` (${details})` : ''}`
-  return mode === 'plan'
+  return writesNothing(mode)
     ? `Plan: ${change.action} ${what}`
     : `${change.action[0].toUpperCase()}${change.action.slice(1)} ${what}`
 }

@@ -1,6 +1,20 @@
 // The typed, validated form of every input: what the steps read instead of raw strings.
 
-export type Mode = 'apply' | 'plan' | 'destroy'
+/**
+ * apply and destroy write; plan and check write nothing (check runs the connection test, whose
+ * temporary objects are its only writes); approve writes only approvals on the server.
+ */
+export type Mode = 'apply' | 'plan' | 'destroy' | 'check' | 'approve'
+
+/** The modes that report what apply would do instead of doing it. */
+export function writesNothing(mode: Mode): boolean {
+  return mode === 'plan' || mode === 'check'
+}
+
+/** Check reports drift as the change that would repair it, never stops at it; the others follow on-drift. */
+export function driftPolicy(settings: Pick<Settings, 'mode' | 'onDrift'>): DriftPolicy {
+  return settings.mode === 'check' ? 'recreate' : settings.onDrift
+}
 export type DriftPolicy = 'fail' | 'recreate'
 export type AuthMethod = 'oidc' | 'client-secret' | 'azure-cli' | 'managed-identity'
 export type CloudName = 'AzureCloud' | 'AzureUSGovernment' | 'AzureChinaCloud'
@@ -48,7 +62,7 @@ export interface KeyVaultSecretRef {
 }
 
 export type DatabaseCredential =
-  /** Destroy only deletes the linked service, so it reads no credential inputs. */
+  /** Destroy only deletes the linked service and approve only approves: neither reads credential inputs. */
   | { kind: 'not-needed' }
   | { kind: 'password'; password: string }
   | { kind: 'key-vault-password'; secret: KeyVaultSecretRef }
@@ -72,6 +86,8 @@ export interface LinkedServiceSettings {
 export interface Settings {
   mode: Mode
   onDrift: DriftPolicy
+  /** In check: whether drift fails the job (a failed connection test always does). */
+  failOnDrift: boolean
   force: boolean
   signIn: SignInSettings
   factory: FactoryRef
@@ -84,7 +100,7 @@ export interface Settings {
   connectionTest: { enabled: boolean; query: string; timeoutMs: number }
   pollIntervalMs: number
   timeoutMs: number
-  /** For the plan comment on a pull request; undefined = no comment. */
+  /** For the plan comment on a pull request and the check's issue; undefined = neither. */
   githubToken?: string
   /** Where apply writes the factory's Git files, relative to GITHUB_WORKSPACE; undefined = nowhere. */
   exportPath?: string

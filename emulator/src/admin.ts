@@ -3,6 +3,7 @@
 import type { DenyPolicySeed, LockSeed } from './governance.js'
 import type { AccessTokenOptions, GithubTokenOptions } from './identity.js'
 import type {
+  KeyVaultSecretSeed,
   EmuRequest,
   EmuResponse,
   HttpMethod,
@@ -81,6 +82,17 @@ export interface EmulatorAdmin {
   reject(selector: ConnectionSelector): unknown
   disconnect(selector: ConnectionSelector): unknown
   listConnections(server: string): unknown[]
+  /**
+   * A DBA deletes the connection on the server. Data Factory's view of the endpoint keeps saying
+   * what it said (as Azure's does for a long while), but no traffic flows through it any more.
+   */
+  deleteConnection(selector: ConnectionSelector): void
+  /** The server (name or id) is recreated under the same name, e.g. restored: no connections, a new `systemData.createdAt`. */
+  recreateServer(server: string): void
+  /** A DBA rotates a role's password in the server's PostgreSQL (ALTER ROLE … PASSWORD). */
+  setRolePassword(options: { server: string; role: string; password: string }): Promise<void>
+  /** A new version of a Key Vault secret (the newest is what a reference without version gets). */
+  addKeyVaultSecretVersion(secret: KeyVaultSecretSeed): { version: string }
   injectFault(spec: FaultSpec): ActiveFault
   faults(): ActiveFault[]
   clearFaults(): void
@@ -371,6 +383,30 @@ export function adminRoutes(admin: EmulatorAdmin, info: () => unknown): Route[] 
           if (!action) throw new AdminError(404, `Unknown action '${req.params.action}'`)
           return admin[action](bodyOf<ConnectionSelector>(req))
         })
+    },
+    {
+      method: 'DELETE',
+      pattern: '/_emulator/connections',
+      handle: (req) => answer(() => admin.deleteConnection(bodyOf<ConnectionSelector>(req)))
+    },
+    {
+      method: 'POST',
+      pattern: '/_emulator/servers/recreate',
+      handle: (req) => answer(() => admin.recreateServer(bodyOf<{ server: string }>(req).server))
+    },
+    {
+      method: 'PUT',
+      pattern: '/_emulator/servers/role-password',
+      handle: (req) =>
+        answer(() =>
+          admin.setRolePassword(bodyOf<{ server: string; role: string; password: string }>(req))
+        )
+    },
+    {
+      method: 'POST',
+      pattern: '/_emulator/key-vault-secrets',
+      handle: (req) =>
+        answer(() => admin.addKeyVaultSecretVersion(bodyOf<KeyVaultSecretSeed>(req)), 201)
     },
     { method: 'POST', pattern: '/_emulator/reset', handle: () => answer(() => admin.reset()) },
     {

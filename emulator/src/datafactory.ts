@@ -471,7 +471,9 @@ export function createDataFactoryProvider(options: {
           (endpoint) =>
             sameText(endpoint.target.id, serverId) &&
             provisioningState(endpoint, now) === 'Succeeded' &&
-            factorySideState(endpoint, now).status === 'Approved'
+            factorySideState(endpoint, now).status === 'Approved' &&
+            // A connection deleted on the server carries no traffic, whatever the factory still shows.
+            postgres.hasApprovedConnection(serverId, privateEndpointId(factory, endpoint))
         )
     }
   }

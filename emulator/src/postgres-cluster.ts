@@ -24,6 +24,8 @@ export interface PostgresCluster {
   address: PostgresAddress
   /** The cluster's PGDATA folder; removed by stop(). */
   dataDir: string
+  /** Gives a role a new password, as a DBA rotating it would (ALTER ROLE … PASSWORD). */
+  setRolePassword(role: string, password: string): Promise<void>
   /** Stops the server and removes its folder; safe to call more than once. */
   stop(): Promise<void>
 }
@@ -202,12 +204,12 @@ function startPostmaster(
   })
 }
 
-async function createRolesAndDatabases(
+function superuserClient(
   port: number,
   superuserPassword: string,
   options: PostgresClusterOptions
-) {
-  const client = new pg.Client({
+): pg.Client {
+  return new pg.Client({
     host,
     port,
     database: 'postgres',
@@ -217,8 +219,29 @@ async function createRolesAndDatabases(
     connectionTimeoutMillis: adminTimeoutMs,
     query_timeout: adminTimeoutMs
   })
+}
+
+async function asSuperuser(
+  port: number,
+  superuserPassword: string,
+  options: PostgresClusterOptions,
+  work: (client: pg.Client) => Promise<void>
+): Promise<void> {
+  const client = superuserClient(port, superuserPassword, options)
   await client.connect()
   try {
+    await work(client)
+  } finally {
+    await client.end()
+  }
+}
+
+async function createRolesAndDatabases(
+  port: number,
+  superuserPassword: string,
+  options: PostgresClusterOptions
+) {
+  await asSuperuser(port, superuserPassword, options, async (client) => {
     for (const role of options.roles) {
       await client.query(
         `CREATE ROLE ${client.escapeIdentifier(role.name)} LOGIN PASSWORD ${client.escapeLiteral(role.password)}`
@@ -228,9 +251,7 @@ async function createRolesAndDatabases(
     for (const database of options.databases) {
       await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)} OWNER ${owner}`)
     }
-  } finally {
-    await client.end()
-  }
+  })
 }
 
 /** Starts a PostgreSQL cluster on 127.0.0.1 that accepts only TLS connections with SCRAM passwords. */
@@ -339,7 +360,13 @@ export async function startPostgresCluster(
       }
     }
     await createRolesAndDatabases(port, superuserPassword, options)
-    return { address: { host, port }, dataDir, stop }
+    const setRolePassword = (role: string, password: string) =>
+      asSuperuser(port, superuserPassword, options, async (client) => {
+        await client.query(
+          `ALTER ROLE ${client.escapeIdentifier(role)} PASSWORD ${client.escapeLiteral(password)}`
+        )
+      })
+    return { address: { host, port }, dataDir, setRolePassword, stop }
   } catch (error) {
     await stop()
     throw error

@@ -39,6 +39,8 @@ interface ServerRecord {
   seed: ServerSeed
   view: ServerView
   connections: Map<string, ConnectionRecord>
+  /** `systemData.createdAt`: moves when the server is recreated under the same name. */
+  createdAt: string
 }
 
 interface OperationRecord {
@@ -76,6 +78,10 @@ export interface PostgresProvider {
   ): string
   /** The private endpoint behind a connection was deleted: the connection goes with it. */
   dropConnection(serverId: string, connectionName: string): void
+  /** Whether the server lists an Approved connection from this private endpoint (traffic flows). */
+  hasApprovedConnection(serverId: string, privateEndpointId: string): boolean
+  /** Deleted and created again under the same name (a restore): no connections, a new creation time. */
+  recreate(serverId: string): void
   setConnectionState(
     serverId: string,
     connectionName: string,
@@ -105,6 +111,9 @@ const postgresApiVersions = ['2025-08-01', '2024-08-01', '2023-06-01-preview']
  * private-link services refuse more than 140 (hashicorp/terraform-provider-azurerm#25610).
  */
 export const maxConnectionDescriptionLength = 140
+
+/** When a seeded server was made, unless its seed says otherwise (any fixed past moment). */
+const defaultCreatedAt = '2026-01-05T09:30:00.000Z'
 
 export function serverResourceId(seed: ServerSeed): string {
   return `/subscriptions/${seed.subscriptionId}/resourceGroups/${seed.resourceGroup}/providers/${serverType}/${seed.name}`
@@ -140,7 +149,12 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
       fullyQualifiedDomainName: serverFqdn(seed),
       vnetIntegrated: seed.delegatedSubnetResourceId !== undefined
     }
-    const record: ServerRecord = { seed, view, connections: new Map() }
+    const record: ServerRecord = {
+      seed,
+      view,
+      connections: new Map(),
+      createdAt: seed.createdAt ?? defaultCreatedAt
+    }
     for (const connection of seed.connections ?? []) {
       addConnection(
         record,
@@ -226,7 +240,8 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
       type: serverType,
       location: view.location,
       sku: { name: 'Standard_D2ds_v5', tier: 'GeneralPurpose' },
-      systemData: { createdAt: serverCreatedAt },
+      // azcli-postgresql_server-get-with-pending-connection.json: systemData holds createdAt alone.
+      systemData: { createdAt: server.createdAt },
       properties: {
         dataEncryption: { type: 'SystemManaged' },
         replica: { role: 'Primary', capacity: 5 },
@@ -618,6 +633,17 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
     },
     dropConnection(id, connectionName) {
       findServer(id)?.connections.delete(connectionName.toLowerCase())
+    },
+    hasApprovedConnection: (id, privateEndpointId) =>
+      [...(findServer(id)?.connections.values() ?? [])].some(
+        (connection) =>
+          sameText(connection.privateEndpointId, privateEndpointId) &&
+          connection.status === 'Approved'
+      ),
+    recreate(id) {
+      const server = requireServer(id)
+      server.connections.clear()
+      server.createdAt = new Date().toISOString()
     },
     setConnectionState(id, connectionName, status, description) {
       const server = requireServer(id)

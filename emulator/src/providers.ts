@@ -32,6 +32,10 @@ export interface ProviderAdmin {
   listConnections(serverId: string): unknown[]
   /** the Private Link groups the server offers from now on */
   setPrivateLinkGroups(serverId: string, groups: string[]): void
+  /** a DBA deletes a connection on the server; Data Factory is not told (its view keeps its last state) */
+  deleteConnection(serverId: string, connectionName: string): void
+  /** the server is deleted and created again under the same name: no connections, a new creation time */
+  recreateServer(serverId: string): void
   /** the whole provider state (endpoints, connections, linked services, datasets, pipelines, runs), secrets removed */
   snapshot(): unknown
 }
@@ -93,6 +97,14 @@ export function createResourceProviders(ctx: ProviderContext): {
       return postgres.listConnections(serverId)
     },
     setPrivateLinkGroups: (serverId, groups) => postgres.setPrivateLinkGroups(serverId, groups),
+    deleteConnection(serverId, connectionName) {
+      settle()
+      postgres.dropConnection(serverId, connectionName)
+    },
+    recreateServer(serverId) {
+      settle()
+      postgres.recreate(serverId)
+    },
     snapshot() {
       settle()
       return {

@@ -259,6 +259,7 @@ export async function launchEmulator(
   const log = options.log ?? (() => undefined)
   const dir = await mkdtemp(path.join(options.tempDir ?? os.tmpdir(), 'adf-pg-emulator-'))
   const clusters: PostgresCluster[] = []
+  const clusterOf: Record<string, PostgresCluster> = {}
   let server: Server | undefined
   try {
     const ca = await createCertificateAuthority(dir)
@@ -282,6 +283,7 @@ export async function launchEmulator(
             log
           })
           clusters.push(cluster)
+          clusterOf[serverResourceId(serverSeed).toLowerCase()] = cluster
           postgres[serverResourceId(serverSeed).toLowerCase()] = cluster.address
         })
       )
@@ -357,6 +359,27 @@ export async function launchEmulator(
       reject: setState('Rejected'),
       disconnect: setState('Disconnected'),
       listConnections: (server) => providers.listConnections(serverId(server)),
+      deleteConnection(selector) {
+        const id = serverId(selector.server)
+        providers.deleteConnection(id, selectConnection(providers.listConnections(id), selector))
+      },
+      recreateServer: (server) => providers.recreateServer(serverId(server)),
+      async setRolePassword({ server, role, password }) {
+        const id = serverId(server)
+        const cluster = clusterOf[id.toLowerCase()]
+        if (!cluster)
+          throw new AdminError(409, 'This emulator runs no PostgreSQL (postgres: false)')
+        await cluster.setRolePassword(role, password)
+        // The role's password is a scenario secret: snapshots and request logs redact the new one.
+        const seeded = live.servers.find((candidate) => serverResourceId(candidate) === id)
+        const known = seeded?.roles.find((candidate) => candidate.name === role)
+        if (known) known.password = password
+      },
+      addKeyVaultSecretVersion(secret) {
+        const version = secret.version ?? randomUUID().replace(/-/g, '')
+        live.keyVaultSecrets = [...(live.keyVaultSecrets ?? []), { ...secret, version }]
+        return { version }
+      },
       injectFault: (spec) => faults.add(spec),
       faults: () => faults.list(),
       clearFaults: () => faults.clear(),
@@ -496,7 +519,8 @@ export async function launchEmulator(
         apiUrl: `${url}${githubApiPath}`,
         writeToken: githubApi.writeToken,
         readOnlyToken: githubApi.readOnlyToken,
-        comments: githubApi.comments
+        comments: githubApi.comments,
+        issues: githubApi.issues
       },
       delays,
       postgres,

@@ -140,6 +140,8 @@ export interface ServerSeed {
   databases: string[]
   roles: { name: string; password: string }[]
   connections?: ForeignConnectionSeed[]
+  /** `systemData.createdAt` (ISO 8601); defaults to a fixed moment in the past. */
+  createdAt?: string
   /**
    * The Private Link groups the server offers (GET …/privateLinkResources). Defaults to
    * ['postgresqlServer'], and none for a VNet-integrated server; [] stands for a server that

@@ -13,7 +13,7 @@ import {
 import type { RunContext } from '../io.js'
 import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
-import type { ApprovalMode, Settings } from '../settings.js'
+import { writesNothing, type ApprovalMode, type Settings } from '../settings.js'
 import { retryAfterMs, WaitTimeoutError } from '../waiting.js'
 import {
   describeConnection,
@@ -250,7 +250,7 @@ async function awaitFactoryApproval(
   )
 }
 
-type ApproveResult = 'approved' | 'conflict' | 'forbidden'
+export type ApproveResult = 'approved' | 'conflict' | 'forbidden'
 
 /**
  * After an approval whose operation failed: what the connection really is now. Azure accepts the
@@ -261,12 +261,11 @@ type ApproveResult = 'approved' | 'conflict' | 'forbidden'
  */
 async function explainFailedApproval(
   context: StepContext,
-  endpoint: EndpointResult,
   connection: ConnectionView,
   failed: OperationFailure,
   error: unknown
 ): Promise<'conflict'> {
-  const now = await observeMatch(context, endpoint)
+  const now = (await listConnections(context)).find((listed) => sameText(listed.id, connection.id))
   const accepted = `Azure accepted this run's approval of connection '${connection.id}' (202), but its operation failed (${failed.code}: ${failed.message})`
   if (now && isRefusedStatus(now.status)) {
     const base = refused(context, now.status, now.description, now.id)
@@ -315,13 +314,14 @@ function withApprovalPolicyNote(
 /**
  * Sends the approval and awaits its operation. 409 (another operation in progress, or the
  * connection not ready yet) is `conflict`: the caller looks again. 403 warns with the missing
- * permission and is `forbidden` (then we wait for someone else instead). An operation that fails
- * is explained by the connection's state read again (see explainFailedApproval).
+ * permission and is `forbidden` (then we wait for someone else instead); with `onForbidden: 'throw'`
+ * (mode: approve, where nobody else will) the 403 is thrown as an ActionError naming both actions.
+ * An operation that fails is explained by the connection's state read again (see explainFailedApproval).
  */
-async function approve(
+export async function approve(
   context: StepContext,
-  endpoint: EndpointResult,
-  connection: ConnectionView
+  connection: ConnectionView,
+  onForbidden: 'wait' | 'throw' = 'wait'
 ): Promise<ApproveResult> {
   const { settings, clients } = context
   // Azure's Retry-After on the latest answer (the 202, then each status poll).
@@ -370,7 +370,7 @@ async function approve(
     return 'approved'
   } catch (error) {
     const failed = operationFailureOf(error)
-    if (failed) return explainFailedApproval(context, endpoint, connection, failed, error)
+    if (failed) return explainFailedApproval(context, connection, failed, error)
     const status = statusCodeOf(error)
     // A Deny policy or a lock refuses anyone's approval: explained at once, never waited out.
     const permanent = isPermanentRefusal(error)
@@ -383,6 +383,12 @@ async function approve(
     )
     if (permanent) throw withApprovalPolicyNote(translated, context, connection)
     if (status !== 403) throw translated
+    if (onForbidden === 'throw')
+      throw new ActionError(translated.message, {
+        resource: translated.resource,
+        cause: error,
+        hint: `${translated.hint} Approving also needs '${approveActionPermission}' (both are in roles/adf-pg-private-link-dba.json).`
+      })
     context.ledger.obstacle(translated)
     context.log.warning(
       `${translated.message} ${translated.hint} Approving also needs '${approveActionPermission}'. Waiting for someone else to approve instead; a DBA approves it ${howToApprove(settings, connection.name)}.`
@@ -422,7 +428,7 @@ async function approveConverging(
         case 'approved':
           return { done: true, value: 'by-another' }
         case 'approve': {
-          const result = await approve(context, endpoint, connection)
+          const result = await approve(context, connection)
           if (result === 'conflict')
             return { done: false, status: 'Azure answered 409 (another operation or not ready)' }
           return { done: true, value: result === 'approved' ? 'by-us' : 'forbidden' }
@@ -516,7 +522,7 @@ export async function ensureApproval(
   endpoint: EndpointResult
 ): Promise<StepOutcome<ApprovalResult>> {
   const { settings, ledger } = context
-  if (ledger.mode === 'plan') return planApproval(context, endpoint)
+  if (writesNothing(ledger.mode)) return planApproval(context, endpoint)
   const mode = settings.approval.mode
   const listed = await firstLook(context, endpoint)
   if (mode === 'none') {
@@ -546,6 +552,7 @@ export async function ensureApproval(
         resource: 'private-endpoint-connection',
         id: connection.id
       })
+      ledger.output('approved-connections', JSON.stringify([connection.id]))
     }
     if (outcome === 'forbidden') await awaitServerApproval(context, endpoint, connection.name)
     done = approvedBy[outcome]

@@ -84,6 +84,7 @@ export async function testConnection(
     endpointApproved: options.endpointApproved
   })
   if (untested) return skip(untested)
+  if (linkedService.untested) return skip(linkedService.untested)
 
   const names = linkedService.probes
   const staged = linkedService.staged

@@ -12,7 +12,7 @@ import {
 } from '../errors.js'
 import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
-import type { DriftPolicy } from '../settings.js'
+import { driftPolicy, writesNothing, type DriftPolicy } from '../settings.js'
 import {
   isRefusedStatus,
   matchConnection,
@@ -20,6 +20,7 @@ import {
   type EndpointRef
 } from './connections.js'
 import { requestOptions, type StepContext } from './context.js'
+import { readLinkedService, recordedServerCreatedAt } from './linked-service.js'
 import type { PreflightFacts } from './preflight.js'
 
 export const postgresGroupId = 'postgresqlServer'
@@ -60,19 +61,23 @@ function targets(endpoint: EndpointView, desired: DesiredEndpoint): boolean {
   )
 }
 
-/** The server-side connection of the endpoint of this name, as the server lists it. */
-export interface ServerConnectionState {
-  name: string
-  status: string
-}
+/**
+ * The server-side connection of the endpoint of this name, as the server lists it; or `missing`
+ * (the server lists none from it), with what is known of why.
+ */
+export type ServerConnectionState =
+  { kind?: 'listed'; name: string; status: string } | { kind: 'missing'; why: string }
 
 /**
  * Whether the server's state of the connection means it is dead before Data Factory shows it.
  * A Disconnected one while Data Factory still says Pending may be a predecessor's leftover (the
  * endpoint was just recreated), so only a connection Data Factory had seen past Pending counts.
  */
-function serverRefused(endpoint: EndpointView, server: ServerConnectionState | undefined) {
-  if (!server || !isRefusedStatus(server.status)) return false
+function serverRefused(
+  endpoint: EndpointView,
+  server: Extract<ServerConnectionState, { name: string }>
+): boolean {
+  if (!isRefusedStatus(server.status)) return false
   const factoryPending =
     !endpoint.connectionStatus || sameText(endpoint.connectionStatus, 'Pending')
   return !(sameText(server.status, 'Disconnected') && factoryPending)
@@ -91,6 +96,11 @@ function driftReason(
   if (sameText(endpoint.provisioningState, 'Failed')) return 'its provisioningState is Failed'
   if (isRefusedStatus(endpoint.connectionStatus))
     return `its connection is ${endpoint.connectionStatus}`
+  if (server?.kind === 'missing')
+    // Only a connection Data Factory saw approved has vanished; a Pending endpoint's may still come.
+    return sameText(endpoint.connectionStatus, 'Approved')
+      ? `${server.why} (Data Factory still shows it Approved)`
+      : undefined
   if (server && serverRefused(endpoint, server))
     return `its connection '${server.name}' is ${server.status} on the server (Data Factory still shows ${endpoint.connectionStatus || 'no state'})`
   return undefined
@@ -330,19 +340,35 @@ function record(
   context.ledger.output('private-endpoint-name', endpoint.name)
   context.ledger.output('provisioning-state', endpoint.provisioningState)
   // When the two views differ, the server's is the truth (Data Factory's lags).
-  context.ledger.output('connection-state', server?.status || endpoint.connectionStatus)
+  context.ledger.output('connection-state', listedStatus(server) || endpoint.connectionStatus)
   const { name, id, connectionStatus, privateEndpointId } = endpoint
   return { name, id, privateEndpointId, exists: true, isNew, connectionStatus, connections }
 }
 
-/** The server's state of the connection of an existing endpoint, if listed. */
-function serverConnectionOf(
+/**
+ * Why the server lists no connection from an endpoint Data Factory shows Approved: the server was
+ * recreated when its creation time differs from the one the linked service recorded (read only
+ * now, in this rare case), else the connection was deleted on the server.
+ */
+async function whyMissing(context: StepContext, preflight: PreflightFacts): Promise<string> {
+  const { server, linkedService } = context.settings
+  const recorded = recordedServerCreatedAt(
+    (await readLinkedService(context, linkedService.name))?.body
+  )
+  const now = preflight.serverCreatedAt
+  if (recorded && now && recorded !== now)
+    return `server '${server.name}' was recreated under the same name (created ${now}; it was created ${recorded} when linked service '${linkedService.name}' was written), so the server lists no connection from it`
+  return `server '${server.name}' lists no connection from it: a DBA deleted the connection, or the server was restored or recreated`
+}
+
+/** The server's state of the connection of an existing endpoint of this name. */
+async function serverConnectionOf(
   context: StepContext,
-  connections: ConnectionView[],
+  preflight: PreflightFacts,
   endpoint: EndpointView
-): ServerConnectionState | undefined {
+): Promise<ServerConnectionState | undefined> {
   const match = matchConnection(
-    connections,
+    preflight.connections,
     {
       factoryName: context.settings.factory.name,
       endpointName: endpoint.name,
@@ -350,10 +376,15 @@ function serverConnectionOf(
     },
     false
   )
+  if (match.kind === 'one') return { name: match.connection.name, status: match.connection.status }
   // Several matches are the approval step's to explain.
-  return match.kind === 'one'
-    ? { name: match.connection.name, status: match.connection.status }
-    : undefined
+  if (match.kind === 'many' || !sameText(endpoint.connectionStatus, 'Approved')) return undefined
+  return { kind: 'missing', why: await whyMissing(context, preflight) }
+}
+
+/** The server's status of the connection when it lists one (it wins over Data Factory's lagging view). */
+function listedStatus(server: ServerConnectionState | undefined): string | undefined {
+  return server && server.kind !== 'missing' ? server.status : undefined
 }
 
 /** The vault's name in a Key Vault base URL (https://<name>.vault.azure.net/), or undefined. */
@@ -414,13 +445,14 @@ export async function ensureEndpoint(
   const sameName = existing.find((endpoint) => sameText(endpoint.name, desired.name))
   noteVaultReach(context, preflight, existing)
   // Preflight's server GET listed the connections a moment ago: no list call here.
-  const server = sameName ? serverConnectionOf(context, preflight.connections, sameName) : undefined
-  const decision = decideEndpointAction(existing, desired, settings.onDrift, server)
-  const plan = ledger.mode === 'plan'
+  const server = sameName && (await serverConnectionOf(context, preflight, sameName))
+  const decision = decideEndpointAction(existing, desired, driftPolicy(settings), server)
+  const plan = writesNothing(ledger.mode)
   const id = endpointId(context, desired.name)
   switch (decision.kind) {
-    case 'drift':
-      if (server) ledger.output('connection-state', server.status)
+    case 'drift': {
+      const listed = listedStatus(server)
+      if (listed) ledger.output('connection-state', listed)
       throw new ActionError(
         `Managed private endpoint '${desired.name}' exists but ${decision.reason}; endpoints cannot be changed in place.`,
         {
@@ -430,6 +462,7 @@ export async function ensureEndpoint(
             : 'Set on-drift: recreate to delete and recreate it, choose another endpoint-name, or delete the endpoint in Data Factory Studio.'
         }
       )
+    }
     case 'reuse':
     case 'reuse-other': {
       const note =

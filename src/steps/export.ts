@@ -8,7 +8,7 @@ import { quoted } from '../escape.js'
 import type { StepOutcome } from '../report.js'
 import { requestOptions, type StepContext } from './context.js'
 import { postgresGroupId, type EndpointResult } from './endpoint.js'
-import { isFingerprint, withoutEncryptedCredential } from './linked-service.js'
+import { isOwnAnnotation, withoutEncryptedCredential } from './linked-service.js'
 import type { PreflightFacts } from './preflight.js'
 
 type Json = Record<string, unknown>
@@ -94,8 +94,9 @@ function studioJson(value: unknown): string {
 
 /**
  * The files Data Factory Studio commits for these objects (layout and shapes as in Git-integrated
- * factory repositories): the linked service without its password fingerprint annotation or an
- * encryptedCredential (bound to this factory) and with SecureStrings masked, the managed private endpoint, and the managed VNet (only if absent).
+ * factory repositories): the linked service without this action's own annotations or an
+ * encryptedCredential (bound to this factory) and with SecureStrings masked, the managed private
+ * endpoint, and the managed VNet (only if absent).
  * Returns the files and the SecureString paths masked. Throws ActionError on a name that is no
  * file name.
  */
@@ -105,7 +106,7 @@ export function gitFiles(objects: WrittenObjects): { files: GitFile[]; masked: s
   const { value: properties, masked } = maskSecureStrings({
     ...withoutEncryptedCredential(linkedService.properties),
     ...(Array.isArray(annotations)
-      ? { annotations: annotations.filter((annotation) => !isFingerprint(annotation)) }
+      ? { annotations: annotations.filter((annotation) => !isOwnAnnotation(annotation)) }
       : {})
   })
   const vnetFolder = `managedVirtualNetwork/${segment('managed virtual network', vnet)}`

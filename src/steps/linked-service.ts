@@ -5,7 +5,15 @@ import { randomBytes, scryptSync } from 'node:crypto'
 import { withRawBody } from '../azure.js'
 import { ActionError, describeFailure, statusCodeOf, unlessNotFound } from '../errors.js'
 import type { StepOutcome } from '../report.js'
-import type { CloudName, KeyVaultSecretRef, Mode, Settings, SslMode } from '../settings.js'
+import {
+  driftPolicy,
+  writesNothing,
+  type CloudName,
+  type KeyVaultSecretRef,
+  type Mode,
+  type Settings,
+  type SslMode
+} from '../settings.js'
 import { requestOptions, type StepContext } from './context.js'
 import type { PreflightFacts } from './preflight.js'
 import { probeNames, trackProbe, type ProbeNames } from './probes.js'
@@ -52,6 +60,30 @@ export function fingerprintSalt(annotation: string): string | undefined {
 
 export function isFingerprint(annotation: unknown): annotation is string {
   return typeof annotation === 'string' && annotation.startsWith(fingerprintPrefix)
+}
+
+/**
+ * The server's `systemData.createdAt` when the linked service was written: a server recreated under
+ * the same name (restored, say) keeps its resource id but not this, and loses its connections.
+ */
+export const serverCreatedPrefix = 'adf-pg-private-link:server-created:'
+
+/** The annotations this action keeps for itself (state, not configuration: never exported). */
+export function isOwnAnnotation(annotation: unknown): annotation is string {
+  return (
+    isFingerprint(annotation) ||
+    (typeof annotation === 'string' && annotation.startsWith(serverCreatedPrefix))
+  )
+}
+
+/** The server creation time a linked service's body recorded (ISO 8601), if any. */
+export function recordedServerCreatedAt(body: unknown): string | undefined {
+  const annotations = asObject(asObject(body).properties).annotations
+  const found = (Array.isArray(annotations) ? annotations : []).find(
+    (annotation): annotation is string =>
+      typeof annotation === 'string' && annotation.startsWith(serverCreatedPrefix)
+  )
+  return found?.slice(serverCreatedPrefix.length)
 }
 
 function keyVaultSecret(secret: KeyVaultSecretRef): Json {
@@ -167,6 +199,8 @@ function comparableFields(properties: Json): Map<string, string> {
     isFingerprint
   )
   if (fingerprint) fields.set('password', fingerprint)
+  const serverCreatedAt = recordedServerCreatedAt({ properties })
+  if (serverCreatedAt) fields.set('server-created', serverCreatedAt)
   return fields
 }
 
@@ -200,15 +234,22 @@ export function diffLinkedService(existingBody: unknown, desired: Json): LinkedS
  * The full properties to write: the desired ones, plus what someone else set on the existing
  * linked service (description, parameters, other annotations, unmanaged typeProperties, never
  * its encryptedCredential), plus the password fingerprint (same salt as before, so an unchanged
- * password compares equal).
+ * password compares equal) and the server's creation time (ISO 8601; undefined when the server's
+ * answer had none).
  */
-export function mergeWithExisting(desired: Json, existingBody: unknown, password?: string): Json {
+export function mergeWithExisting(
+  desired: Json,
+  existingBody: unknown,
+  password?: string,
+  serverCreatedAt?: string
+): Json {
   const existing = asObject(asObject(existingBody).properties)
   const sameType = String(existing.type ?? '').toLowerCase() === String(desired.type).toLowerCase()
   const kept = sameType ? existing : {}
   const annotations = (Array.isArray(kept.annotations) ? kept.annotations : []).filter(
-    (annotation) => !isFingerprint(annotation)
+    (annotation) => !isOwnAnnotation(annotation)
   )
+  if (serverCreatedAt) annotations.push(`${serverCreatedPrefix}${serverCreatedAt}`)
   if (password !== undefined) {
     const previous = (Array.isArray(kept.annotations) ? kept.annotations : []).find(isFingerprint)
     const salt = (previous && fingerprintSalt(previous)) || newSalt()
@@ -251,13 +292,16 @@ export interface TestConditions {
 export function untestedReason(conditions: TestConditions): string | undefined {
   if (!conditions.testEnabled) return 'test-connection is false'
   if (conditions.mode === 'plan') return 'plan mode runs no pipeline'
-  if (!conditions.endpointApproved) return 'the endpoint is not approved (approval: none)'
+  if (!conditions.endpointApproved)
+    return conditions.mode === 'check'
+      ? 'the endpoint is not approved on the server'
+      : 'the endpoint is not approved (approval: none)'
   return undefined
 }
 
 export function writePath(decision: LinkedServiceDecision, conditions: TestConditions): WritePath {
   if (decision.kind === 'same') return 'none'
-  if (conditions.mode === 'plan') return 'plan'
+  if (writesNothing(conditions.mode)) return 'plan'
   return untestedReason(conditions) === undefined ? 'stage' : 'direct'
 }
 
@@ -286,6 +330,8 @@ export interface LinkedServiceResult {
   staged?: StagedLinkedService
   /** The properties the linked service now has (unchanged or written); undefined in plan or when staged. */
   properties?: Json
+  /** Why no connection test can run through it (check: it does not exist as this type yet). */
+  untested?: string
 }
 
 interface ObservedLinkedService {
@@ -294,7 +340,8 @@ interface ObservedLinkedService {
   id?: string
 }
 
-async function readLinkedService(
+/** The linked service as Azure answers it (raw body, etag, id); undefined when there is none. */
+export async function readLinkedService(
   context: StepContext,
   name: string
 ): Promise<ObservedLinkedService | undefined> {
@@ -336,10 +383,11 @@ async function observeAndDecide(context: StepContext, preflight: PreflightFacts)
   const desired = mergeWithExisting(
     desiredLinkedService(settings, preflight.serverFqdn),
     observed?.body,
-    passwordOf(settings)
+    passwordOf(settings),
+    preflight.serverCreatedAt
   )
   const decision = diffLinkedService(observed?.body, desired)
-  if (decision.kind === 'replace' && settings.onDrift !== 'recreate') {
+  if (decision.kind === 'replace' && driftPolicy(settings) !== 'recreate') {
     throw new ActionError(
       `Linked service '${name}' exists with type ${decision.existingType}, not AzurePostgreSql.`,
       {
@@ -463,7 +511,16 @@ export async function ensureLinkedService(
       id,
       ...details(decision)
     })
-    return { value: result, found, done: `would ${planned[decision.kind]}${fieldList(decision)}` }
+    // Check tests the linked service as it is; there is none of this type to test before a create or replace.
+    const untested =
+      decision.kind === 'update'
+        ? undefined
+        : `there is no AzurePostgreSql linked service '${name}' to test yet`
+    return {
+      value: { ...result, untested },
+      found,
+      done: `would ${planned[decision.kind]}${fieldList(decision)}`
+    }
   }
   if (path === 'direct') {
     const { decision: acted, desired } = await writeLinkedService(context, preflight, decided)
@@ -522,12 +579,17 @@ export async function writeTestedLinkedService(
     linkedService.staged.decided
   )
   const found = `the connection test passed through '${linkedService.testThrough}'`
+  // A changed password reaching this point connected through the staged copy first.
+  const rotated =
+    acted.kind === 'update' && acted.fields.includes('password')
+      ? '; password rotation succeeded (the new password connected before it was written)'
+      : ''
   return {
     value: desired,
     found,
     done:
       acted.kind === 'same'
         ? 'nothing to change (someone else wrote the same meanwhile)'
-        : `${applied[acted.kind]}${fieldList(acted)}`
+        : `${applied[acted.kind]}${fieldList(acted)}${rotated}`
   }
 }

@@ -21,7 +21,12 @@ export interface PreflightObservation {
   integrationRuntime?: IntegrationRuntimeResource
   server?: Pick<
     Server,
-    'id' | 'state' | 'fullyQualifiedDomainName' | 'network' | 'privateEndpointConnections'
+    | 'id'
+    | 'state'
+    | 'fullyQualifiedDomainName'
+    | 'network'
+    | 'privateEndpointConnections'
+    | 'systemData'
   >
   /** The Key Vault linked service, when the credential needs one (`type` undefined = missing). */
   keyVaultStore?: { name: string; type?: string; baseUrl?: string }
@@ -40,6 +45,8 @@ export interface PreflightFacts {
   connections: ConnectionView[]
   /** The Key Vault linked service and the vault it reads, when the password (or key) is in one. */
   keyVault?: { linkedService: string; baseUrl?: string }
+  /** The server's `systemData.createdAt` (ISO 8601); moves when the server is recreated under its name. */
+  serverCreatedAt?: string
 }
 
 /** Where the Key Vault secret lives, when the chosen credential uses one. */
@@ -334,7 +341,8 @@ export async function runPreflight(context: StepContext): Promise<StepOutcome<Pr
       keyVault: observed.keyVaultStore && {
         linkedService: observed.keyVaultStore.name,
         baseUrl: observed.keyVaultStore.baseUrl
-      }
+      },
+      serverCreatedAt: observed.server?.systemData?.createdAt?.toISOString()
     },
     found: `factory ${context.settings.factory.name} with managed VNet ${context.settings.managedVirtualNetwork} and runtime ${context.settings.integrationRuntime}; server ${fqdn} Ready`,
     done: 'checked, nothing to change'

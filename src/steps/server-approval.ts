@@ -1,0 +1,147 @@
+// mode: approve, the DBA's run: approve the server's Pending connections that this factory's
+// managed private endpoints made, and nothing else. The data team's run (approval: wait) then sees
+// them Approved. Only server rights are needed; the factory's endpoints are read when allowed.
+import { describeFailure, statusCodeOf } from '../errors.js'
+import { sameText } from '../names.js'
+import type { StepOutcome } from '../report.js'
+import { approve, decideApproval, type ApprovalDecision } from './approval.js'
+import {
+  describeConnection,
+  matchConnection,
+  toConnectionView,
+  type ConnectionView,
+  type ManagedEndpointIdentity
+} from './connections.js'
+import { requestOptions, type StepContext } from './context.js'
+import { listEndpoints } from './endpoint.js'
+
+/** What approve mode does with one of the factory's connections. */
+export interface ServerApproval {
+  connection: ConnectionView
+  decision: ApprovalDecision
+}
+
+/**
+ * The factory's connections among the server's, each with its decision (`decideApproval` in auto
+ * mode), in the server's order; a connection several endpoints match counts once. Every other
+ * connection is left out, so nothing else is ever approved.
+ */
+export function decideServerApprovals(
+  connections: ConnectionView[],
+  endpoints: ManagedEndpointIdentity[]
+): ServerApproval[] {
+  const ours = new Set<string>()
+  for (const endpoint of endpoints) {
+    const match = matchConnection(connections, endpoint, false)
+    const found =
+      match.kind === 'one' ? [match.connection] : match.kind === 'many' ? match.connections : []
+    for (const connection of found) ours.add(connection.id.toLowerCase())
+  }
+  return connections
+    .filter((connection) => ours.has(connection.id.toLowerCase()))
+    .map((connection) => ({ connection, decision: decideApproval(connection, 'auto') }))
+}
+
+/**
+ * The factory's managed private endpoints aimed at the server, with their `properties.resourceId`
+ * (matched by id); when the DBA may not read the factory (403), the endpoint named by endpoint-name,
+ * matched by its `<factory>.<endpoint>` name.
+ */
+async function factoryEndpoints(
+  context: StepContext,
+  serverId: string
+): Promise<{ endpoints: ManagedEndpointIdentity[]; basis: string }> {
+  const { settings } = context
+  try {
+    const listed = await listEndpoints(context)
+    return {
+      endpoints: listed
+        .filter((endpoint) => sameText(endpoint.privateLinkResourceId, serverId))
+        .map((endpoint) => ({
+          factoryName: settings.factory.name,
+          endpointName: endpoint.name,
+          privateEndpointId: endpoint.privateEndpointId
+        })),
+      basis: `the managed private endpoints factory '${settings.factory.name}' lists`
+    }
+  } catch (error) {
+    if (statusCodeOf(error) !== 403) throw error
+    context.log.info(
+      `This identity may not read factory '${settings.factory.name}' (403): matching endpoint '${settings.endpointName}' by its private endpoint name instead.`
+    )
+    return {
+      endpoints: [
+        {
+          factoryName: settings.factory.name,
+          endpointName: settings.endpointName,
+          privateEndpointId: ''
+        }
+      ],
+      basis: `endpoint-name '${settings.endpointName}' (no read access to the factory)`
+    }
+  }
+}
+
+/** Approves one connection, looking again after a 409 (another operation, or not ready yet). */
+async function approveOne(context: StepContext, connection: ConnectionView): Promise<void> {
+  const { settings } = context
+  await context.waiter.until(
+    {
+      what: `the approval of connection '${connection.name}' on server '${settings.server.name}'`,
+      timeoutMs: settings.approval.timeoutMs,
+      timeoutInput: 'approval-timeout',
+      hint: 'Another operation keeps the connection busy: run again later, or raise approval-timeout.'
+    },
+    async () =>
+      (await approve(context, connection, 'throw')) === 'approved'
+        ? { done: true, value: undefined }
+        : { done: false, status: 'Azure answered 409 (another operation or not ready)' }
+  )
+}
+
+export async function approveServerConnections(context: StepContext): Promise<StepOutcome<void>> {
+  const { settings, clients, ledger } = context
+  const server = await describeFailure(
+    'read the PostgreSQL server',
+    settings.server.id,
+    'Microsoft.DBforPostgreSQL/flexibleServers/read',
+    () =>
+      clients.postgres.servers.get(
+        settings.server.resourceGroup,
+        settings.server.name,
+        requestOptions(context)
+      )
+  )
+  // The server's GET lists its connections: no list call (and no list permission) needed.
+  const connections = (server.privateEndpointConnections ?? []).map(toConnectionView)
+  const { endpoints, basis } = await factoryEndpoints(context, server.id ?? settings.server.id)
+  const ours = decideServerApprovals(connections, endpoints)
+  const approved: string[] = []
+  const lines: string[] = []
+  for (const { connection, decision } of ours) {
+    if (decision.kind === 'approve' || decision.kind === 'await-update') {
+      await approveOne(context, connection)
+      approved.push(connection.id)
+      ledger.change({
+        action: 'approved',
+        resource: 'private-endpoint-connection',
+        id: connection.id
+      })
+      lines.push(`${connection.name}: approved`)
+    } else {
+      lines.push(`${describeConnection(connection)}: left as is`)
+    }
+  }
+  ledger.output('approved-connections', JSON.stringify(approved))
+  const refused = ours.filter(({ decision }) => decision.kind === 'refused')
+  if (refused.length)
+    ledger.note(
+      `Connection(s) ${refused.map(({ connection }) => connection.name).join(', ')} of factory '${settings.factory.name}' are ${refused.map(({ decision }) => (decision.kind === 'refused' ? decision.status : '')).join(', ')} and cannot be approved again: the data team recreates its endpoint (on-drift: recreate).`
+    )
+  const others = connections.length - ours.length
+  return {
+    value: undefined,
+    found: `${ours.length} connection(s) from ${basis}; ${others} other connection(s) on server '${settings.server.name}' left untouched`,
+    done: lines.length ? lines.join('; ') : 'nothing to approve'
+  }
+}
