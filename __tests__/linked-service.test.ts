@@ -117,3 +117,53 @@ describe('encryptedCredential never travels', () => {
     expect(diffLinkedService(existing, again)).toEqual({ kind: 'same' })
   })
 })
+
+describe("the server's creation time annotation", () => {
+  const settings = readSettings(
+    reader(validInputs),
+    createSecretMasker(() => undefined)
+  )
+  const fqdn = 'pg-demo.postgres.database.azure.com'
+  const created = '2026-04-16T21:25:05.481Z'
+
+  it('is no drift on a linked service written before it was kept (no write only to record it)', () => {
+    const password = 'the-same-password'
+    const earlier = mergeWithExisting(desiredLinkedService(settings, fqdn), undefined, password)
+    const existing = { properties: earlier }
+    const desired = mergeWithExisting(
+      desiredLinkedService(settings, fqdn),
+      existing,
+      password,
+      created
+    )
+    expect(diffLinkedService(existing, desired)).toEqual({ kind: 'same' })
+  })
+
+  it('is a difference once recorded, when the server was created again', () => {
+    const password = 'the-same-password'
+    const recorded = mergeWithExisting(
+      desiredLinkedService(settings, fqdn),
+      undefined,
+      password,
+      created
+    )
+    const existing = { properties: recorded }
+    const again = mergeWithExisting(
+      desiredLinkedService(settings, fqdn),
+      existing,
+      password,
+      '2026-12-01T08:00:00.000Z'
+    )
+    expect(diffLinkedService(existing, again)).toEqual({
+      kind: 'update',
+      fields: ['server-created']
+    })
+    const same = mergeWithExisting(
+      desiredLinkedService(settings, fqdn),
+      existing,
+      password,
+      created
+    )
+    expect(diffLinkedService(existing, same)).toEqual({ kind: 'same' })
+  })
+})

@@ -223,6 +223,8 @@ export function diffLinkedService(existingBody: unknown, desired: Json): LinkedS
   }
   const before = comparableFields(existing)
   const after = comparableFields(desired)
+  // A linked service written before the server's creation time was kept is not rewritten only to record it.
+  if (!before.has('server-created')) after.delete('server-created')
   const fields = [...new Set([...before.keys(), ...after.keys()])]
     .filter((field) => before.get(field) !== after.get(field))
     .map((field) => field.replace(/^typeProperties\.password\..*$/, 'typeProperties.password'))
