@@ -34,6 +34,6 @@ export { basicIds, basicScenario } from '../scenarios/basic.js'
 export { demoScenario } from '../scenarios/demo.js'
 export {
   exitIfNoPostgres,
-  findPostgresBinaries,
+  planPostgres,
   PostgresUnavailableError
 } from './postgres-cluster.js'
