@@ -32,8 +32,4 @@ export { testDelays } from './delays.js'
 export * from './types.js'
 export { basicIds, basicScenario } from '../scenarios/basic.js'
 export { demoScenario } from '../scenarios/demo.js'
-export {
-  exitIfNoPostgres,
-  planPostgres,
-  PostgresUnavailableError
-} from './postgres-cluster.js'
+export { exitIfNoPostgres, planPostgres, PostgresUnavailableError } from './postgres-cluster.js'
