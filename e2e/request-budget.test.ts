@@ -1,4 +1,4 @@
-// Issue 11: the request budget of each path (README "Request budget"), counted from the emulator's
+// Issue 11: the request budget of each path (docs/behaviour.md "Request budget"), counted from the emulator's
 // request log. Counts only, never times: each request is named by why it is sent, and a path may
 // send no other and no more. The scenario's delays (tens of ms) end within the first pause of a
 // wait (poll-interval 200ms, so 100 ms), so every wait takes exactly one look.

@@ -76,3 +76,44 @@ test.each(cases)(
   },
   scenarioTimeoutMs
 )
+
+test(
+  'step debug logging: each ARM request is one line with method, path, api-version, status and duration, and no secret',
+  async () => {
+    const inputs = { 'client-secret': canaries.clientSecret }
+    // The runner sets RUNNER_DEBUG=1 when the ACTIONS_STEP_DEBUG secret is set
+    const run = await session.run(inputs, { env: { ...noOidc, RUNNER_DEBUG: '1' } })
+    expect(run.exitCode).toBe(0)
+    const debugLines = run.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('::debug::ARM '))
+      .map((line) => line.slice('::debug::'.length))
+    const armRequests = run.requests.filter((entry) => entry.path.startsWith('/subscriptions/'))
+    expect(armRequests.length).toBeGreaterThan(0)
+    // One line per request the emulator saw, in the same words: method, path, api-version
+    const expected = armRequests.map(
+      (entry) =>
+        `ARM ${entry.method} ${entry.path} api-version=${entry.query['api-version']} → ${entry.status}`
+    )
+    expect(debugLines.map((line) => line.replace(/ in \d+ ms.*$/, '')).sort()).toEqual(
+      expected.sort()
+    )
+    for (const line of debugLines) expect(line).toMatch(/ in \d+ ms( \(request id \S+\))?$/)
+    const debugText = debugLines.join('\n')
+    for (const secret of [...secretsGiven(session.inputs(inputs)), ...Object.values(canaries)]) {
+      expect(debugText).not.toContain(secret)
+    }
+    expect(debugText).not.toMatch(/Bearer|eyJ|[{}]/) // no token, no JSON body
+  },
+  scenarioTimeoutMs
+)
+
+test(
+  'without step debug logging no request line is written',
+  async () => {
+    const run = await session.run({ 'client-secret': canaries.clientSecret }, { env: noOidc })
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).not.toContain('::debug::ARM ')
+  },
+  scenarioTimeoutMs
+)

@@ -1,5 +1,5 @@
-// `npm run docs`: rewrites the README's inputs and outputs tables from action.yml, and its
-// troubleshooting table from the failure catalogue, so they never drift (`--check` fails instead).
+// `npm run docs`: rewrites the README's inputs and outputs tables from action.yml, and
+// docs/troubleshooting.md's table from the failure catalogue, so they never drift (`--check` fails instead).
 import { readFile, writeFile } from 'node:fs/promises'
 import { format, resolveConfig } from 'prettier'
 import { parse } from 'yaml'
@@ -41,31 +41,35 @@ export function troubleshootingTable(): string {
   ].join('\n')
 }
 
-function replaceSection(readme: string, marker: string, table: string): string {
+function replaceSection(file: string, text: string, marker: string, table: string): string {
   const pattern = new RegExp(`(<!-- ${marker}:start -->)[\\s\\S]*?(<!-- ${marker}:end -->)`)
-  if (!pattern.test(readme))
-    throw new Error(`README.md has no <!-- ${marker}:start/end --> markers`)
-  return readme.replace(pattern, `$1\n${table}\n$2`)
+  if (!pattern.test(text)) throw new Error(`${file} has no <!-- ${marker}:start/end --> markers`)
+  return text.replace(pattern, `$1\n${table}\n$2`)
 }
 
 const metadata = parse(await readFile('action.yml', 'utf8')) as ActionMetadata
-const readme = await readFile('README.md', 'utf8')
-// Formatted as `prettier --write` would, so the check and the formatter agree.
-const updated = await format(
-  [
-    { marker: 'inputs', table: inputsTable(metadata) },
-    { marker: 'outputs', table: outputsTable(metadata) },
-    { marker: 'troubleshooting', table: troubleshootingTable() }
-  ].reduce((text, { marker, table }) => replaceSection(text, marker, table), readme),
-  { ...(await resolveConfig('README.md')), parser: 'markdown' }
-)
-if (process.argv.includes('--check')) {
-  if (updated !== readme) {
-    console.error(
-      'README.md inputs/outputs/troubleshooting differ from action.yml or src/failures.ts: run `npm run docs`.'
-    )
-    process.exit(1)
-  }
-} else {
-  await writeFile('README.md', updated)
+const generated = [
+  { file: 'README.md', marker: 'inputs', table: inputsTable(metadata) },
+  { file: 'README.md', marker: 'outputs', table: outputsTable(metadata) },
+  { file: 'docs/troubleshooting.md', marker: 'troubleshooting', table: troubleshootingTable() }
+]
+const stale: string[] = []
+for (const file of [...new Set(generated.map((section) => section.file))]) {
+  const text = await readFile(file, 'utf8')
+  // Formatted as `prettier --write` would, so the check and the formatter agree.
+  const updated = await format(
+    generated
+      .filter((section) => section.file === file)
+      .reduce((current, { marker, table }) => replaceSection(file, current, marker, table), text),
+    { ...(await resolveConfig(file)), parser: 'markdown' }
+  )
+  if (updated === text) continue
+  if (process.argv.includes('--check')) stale.push(file)
+  else await writeFile(file, updated)
+}
+if (stale.length > 0) {
+  console.error(
+    `${stale.join(' and ')}: the generated tables differ from action.yml or src/failures.ts: run \`npm run docs\`.`
+  )
+  process.exit(1)
 }

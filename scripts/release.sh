@@ -12,12 +12,7 @@ if [ -n "$(git status --porcelain)" ]; then
   exit 1
 fi
 # Users run the committed bundle: refuse to tag a dist/ that is not the build of src/.
-npm run build >/dev/null
-if [ -n "$(git status --porcelain -- dist)" ]; then
-  echo "dist/ is not the build of src/: commit the rebuilt dist/ first." >&2
-  git checkout -- dist
-  exit 1
-fi
+"$(dirname "$0")/check-dist.sh"
 if git rev-parse -q --verify "refs/tags/v$version" >/dev/null; then
   echo "Tag v$version already exists." >&2
   exit 1

@@ -1,6 +1,9 @@
 // Signs in and builds the two SDK clients; every Azure request goes through their pipelines
 // (retries, Retry-After, long-running operations).
-import { DataFactoryManagementClient } from '@azure/arm-datafactory'
+import {
+  DataFactoryManagementClient,
+  type DataFactoryManagementClientOptionalParams
+} from '@azure/arm-datafactory'
 import { PostgreSQLManagementFlexibleServerClient } from '@azure/arm-postgresql-flexible'
 import {
   AzureCliCredential,
@@ -124,9 +127,41 @@ export interface AzureClients {
 /** Carries a connection's private endpoint id from an approval call to the policy below; never sent. */
 export const privateEndpointIdHeader = 'x-adf-pg-private-link-private-endpoint-id'
 
-type PipelinePolicy = Parameters<
-  PostgreSQLManagementFlexibleServerClient['pipeline']['addPolicy']
->[0]
+type PipelinePolicy = NonNullable<
+  DataFactoryManagementClientOptionalParams['additionalPolicies']
+>[number]['policy']
+
+/**
+ * A pipeline policy that writes one debug line per ARM request as it goes on the wire (each retry and
+ * long-running-operation poll too): `ARM <method> <path> api-version=<v> → <status> in <ms> ms`, plus
+ * Azure's `x-ms-request-id` when present. Never a body, a header or another query value (a skip token or
+ * signature may be one). `log.debug` writes only under step debug logging (ACTIONS_STEP_DEBUG).
+ */
+export function requestLogPolicy(log: Pick<Logger, 'debug'>, now = Date.now): PipelinePolicy {
+  return {
+    name: 'adfPgPrivateLinkRequestLog',
+    async sendRequest(request, next) {
+      const url = new URL(request.url)
+      const apiVersion = url.searchParams.get('api-version')
+      const line = `ARM ${request.method} ${url.pathname}${apiVersion ? ` api-version=${apiVersion}` : ''}`
+      const started = now()
+      try {
+        const response = await next(request)
+        const requestId = response.headers.get('x-ms-request-id')
+        log.debug(
+          `${line} → ${response.status} in ${now() - started} ms` +
+            (requestId ? ` (request id ${requestId})` : '')
+        )
+        return response
+      } catch (error) {
+        // A response the pipeline turned into an error is logged above; this is no response at all
+        const code = (error as { code?: unknown }).code
+        log.debug(`${line} → no response (${String(code ?? 'error')}) in ${now() - started} ms`)
+        throw error
+      }
+    }
+  }
+}
 
 /**
  * Puts `properties.privateEndpoint.id` back into a connection update's body. The SDK's model marks
@@ -149,13 +184,20 @@ const privateEndpointIdPolicy: PipelinePolicy = {
   }
 }
 
-export function createClients(settings: Settings, credential: TokenCredential): AzureClients {
+/** The two SDK clients for the cloud the inputs name; every request they send is logged by requestLogPolicy. */
+export function createClients(
+  settings: Settings,
+  credential: TokenCredential,
+  log: Pick<Logger, 'debug'>
+): AzureClients {
   const endpoint = settings.signIn.cloud.resourceManagerEndpoint
-  const options = {
+  const options: DataFactoryManagementClientOptionalParams = {
     endpoint,
     $host: endpoint,
     credentialScopes: [`${endpoint}/.default`],
-    userAgentOptions: { userAgentPrefix }
+    userAgentOptions: { userAgentPrefix },
+    // Per retry: each attempt on the wire is a line of its own, with its own status and duration
+    additionalPolicies: [{ policy: requestLogPolicy(log), position: 'perRetry' }]
   }
   const postgres = new PostgreSQLManagementFlexibleServerClient(
     credential,

@@ -204,7 +204,10 @@ export function createActionIO(): ActionIO {
     log: {
       info: (message) => core.info(inert(message)),
       warning: (message) => core.warning(inert(message)),
-      debug: (message) => core.debug(inert(message))
+      // Only under step debug logging (RUNNER_DEBUG=1): otherwise the lines would only be hidden
+      debug: (message) => {
+        if (core.isDebug()) core.debug(inert(message))
+      }
     },
     secrets,
     summary: {

@@ -128,7 +128,7 @@ export function connect(
   const credential = sharedTokenCache(
     createCredential(auth.method, settings.signIn, idTokens.fetch)
   )
-  return { auth, idTokens, credential, clients: createClients(settings, credential) }
+  return { auth, idTokens, credential, clients: createClients(settings, credential, io.log) }
 }
 
 /** Cancels through `controller` on the runner's SIGINT (and the SIGTERM 7.5 s later). */

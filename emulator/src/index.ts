@@ -33,8 +33,4 @@ export { testDelays } from './delays.js'
 export * from './types.js'
 export { basicIds, basicScenario } from '../scenarios/basic.js'
 export { demoScenario } from '../scenarios/demo.js'
-export {
-  exitIfNoPostgres,
-  findPostgresBinaries,
-  PostgresUnavailableError
-} from './postgres-cluster.js'
+export { exitIfNoPostgres, planPostgres, PostgresUnavailableError } from './postgres-cluster.js'

