@@ -572,4 +572,22 @@ describe('fault injection and the request log', () => {
     expect((await call('POST', '/_emulator/reset')).status).toBe(200)
     expect((await call('GET', '/_emulator/faults')).body).toEqual([])
   })
+
+  it('refuses a landing-zone setting it cannot apply, naming the missing field (400)', async () => {
+    const refused = [
+      ['/_emulator/policies', [{}], 'assignment.name'],
+      ['/_emulator/policies', { assignment: {} }, 'a JSON array'],
+      ['/_emulator/locks', [{ name: 'l', scope: '/subscriptions/s', level: 'Frozen' }], 'level'],
+      ['/_emulator/key-vaults', [{ vaultBaseUrl: 'https://v.vault.azure.net/' }], 'id'],
+      [`/_emulator/servers/${basicIds.serverName}/private-link-groups`, [1], 'string']
+    ] as const
+    for (const [route, body, named] of refused) {
+      const answer = await call('PUT', route, { body })
+      expect(answer.status).toBe(400)
+      expect(JSON.stringify(answer.body)).toContain(named)
+    }
+    const lock = { name: 'l', scope: '/subscriptions/s/resourceGroups/g', level: 'ReadOnly' }
+    expect((await call('PUT', '/_emulator/locks', { body: [lock] })).status).toBe(200)
+    expect((await call('POST', '/_emulator/reset')).status).toBe(200)
+  })
 })

@@ -325,6 +325,63 @@ function bodyOf<T>(req: EmuRequest): T {
   return req.body as T
 }
 
+/** A field of an admin body: a dotted path, and the values it may take (any non-empty string when none). */
+type FieldRule = readonly [path: string, allowed?: readonly string[]]
+
+/**
+ * The body as a JSON array whose items each hold the fields named (400 naming the first missing or
+ * wrong one otherwise), so a mistyped landing-zone setting is refused instead of silently doing nothing.
+ */
+function listBodyOf<T>(req: EmuRequest, rules: readonly FieldRule[]): T[] {
+  const body = req.body
+  if (!Array.isArray(body)) throw new AdminError(400, 'The body must be a JSON array')
+  body.forEach((item: unknown, index) => {
+    for (const [field, allowed] of rules) {
+      const value = field
+        .split('.')
+        .reduce<unknown>(
+          (at, key) =>
+            at && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined,
+          item
+        )
+      const ok = typeof value === 'string' && value !== '' && (!allowed || allowed.includes(value))
+      if (!ok)
+        throw new AdminError(
+          400,
+          `Item ${index} needs '${field}'${allowed ? ` (one of ${allowed.join(', ')})` : ' (a non-empty string)'}`
+        )
+    }
+  })
+  return body as T[]
+}
+
+/** The body as a JSON array of strings (400 otherwise). */
+function stringListOf(req: EmuRequest): string[] {
+  const body = req.body
+  if (!Array.isArray(body) || body.some((item) => typeof item !== 'string'))
+    throw new AdminError(400, 'The body must be a JSON array of string group ids')
+  return body as string[]
+}
+
+const policyRules: readonly FieldRule[] = [
+  ['assignment.name'],
+  ['assignment.displayName'],
+  ['assignment.scope'],
+  ['definition.name'],
+  ['definition.displayName'],
+  ['resourceType']
+]
+const lockRules: readonly FieldRule[] = [
+  ['name'],
+  ['scope'],
+  ['level', ['CanNotDelete', 'ReadOnly']]
+]
+const keyVaultRules: readonly FieldRule[] = [
+  ['vaultBaseUrl'],
+  ['id'],
+  ['publicNetworkAccess', ['Enabled', 'Disabled']]
+]
+
 const connectionActions: Record<string, ConnectionAction> = {
   approve: 'approve',
   reject: 'reject',
@@ -412,23 +469,24 @@ export function adminRoutes(admin: EmulatorAdmin, info: () => unknown): Route[] 
     {
       method: 'PUT',
       pattern: '/_emulator/policies',
-      handle: (req) => answer(() => admin.setPolicies(bodyOf<DenyPolicySeed[]>(req)))
+      handle: (req) => answer(() => admin.setPolicies(listBodyOf<DenyPolicySeed>(req, policyRules)))
     },
     {
       method: 'PUT',
       pattern: '/_emulator/locks',
-      handle: (req) => answer(() => admin.setLocks(bodyOf<LockSeed[]>(req)))
+      handle: (req) => answer(() => admin.setLocks(listBodyOf<LockSeed>(req, lockRules)))
     },
     {
       method: 'PUT',
       pattern: '/_emulator/servers/:server/private-link-groups',
       handle: (req) =>
-        answer(() => admin.setPrivateLinkGroups(req.params.server, bodyOf<string[]>(req)))
+        answer(() => admin.setPrivateLinkGroups(req.params.server, stringListOf(req)))
     },
     {
       method: 'PUT',
       pattern: '/_emulator/key-vaults',
-      handle: (req) => answer(() => admin.setKeyVaults(bodyOf<KeyVaultSeed[]>(req)))
+      handle: (req) =>
+        answer(() => admin.setKeyVaults(listBodyOf<KeyVaultSeed>(req, keyVaultRules)))
     },
     {
       method: 'PUT',
