@@ -115,4 +115,12 @@ describe('publishCheckIssue', () => {
       expect(log.lines).toEqual([expect.stringContaining("'permissions: issues: write'")])
     }
   )
+
+  test('a 401 (a token GitHub does not accept) warns naming github-token, not a permission', async () => {
+    const { api } = repository([], 401)
+    const log = logger()
+    await publishCheckIssue(api, target, { healthy: false, markdown: '', run }, log)
+    expect(log.lines).toEqual([expect.stringContaining("'github-token'")])
+    expect(log.lines[0]).not.toContain('issues: write')
+  })
 })

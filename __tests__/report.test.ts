@@ -48,10 +48,12 @@ describe('RunReport', () => {
     )
   })
 
-  it('apply: what it repaired is no finding once it succeeded', () => {
-    const report = new RunReport('apply', recorder())
-    report.change({ action: 'recreated', resource: 'managed-private-endpoint', id: '/pe' })
-    expect(report.outputValues()).toMatchObject({ healthy: 'true', drift: 'true', findings: '[]' })
+  it('leaves the health outputs empty outside check (apply, plan, destroy, approve)', () => {
+    for (const mode of ['apply', 'plan', 'destroy', 'approve'] as const) {
+      const report = new RunReport(mode, recorder())
+      report.change({ action: 'approved', resource: 'private-endpoint-connection', id: '/pec' })
+      expect(report.outputValues()).toMatchObject({ healthy: '', drift: '', findings: '' })
+    }
   })
 
   it('logs a note as a warning and lists it under Notes; export-files defaults to []', () => {

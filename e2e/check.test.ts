@@ -87,7 +87,7 @@ describe('mode: check', () => {
       expect(second.exitCode).toBe(0)
       expect(second.outputs.healthy).toBe('false')
       expect(second.stdout).toContain('Updated issue #1')
-      expect(second.summary).toContain('check succeeded: drift found')
+      expect(second.summary).toContain('check found drift')
       expect(issues()).toHaveLength(1)
       expect(issues()[0]).toMatchObject({ state: 'open' })
 

@@ -39,8 +39,8 @@ export interface CheckResult {
   run: RunContext
 }
 
-/** HTTP statuses GitHub answers when the token may not write issues. */
-const noPermissionStatuses = new Set([401, 403, 404])
+/** HTTP statuses GitHub answers when the token may not write issues (401 is a token it refuses). */
+const noPermissionStatuses = new Set([403, 404])
 
 /**
  * Opens, updates or closes the target's issue. Never throws: a token without `issues: write` only
@@ -83,9 +83,12 @@ export async function publishCheckIssue(
     }
   } catch (error) {
     const status = (error as { status?: number }).status
-    const why = noPermissionStatuses.has(status ?? 0)
-      ? "the token may not write issues: add 'permissions: issues: write' to the job"
-      : `GitHub answered: ${error instanceof Error ? error.message : String(error)}`
+    const why =
+      status === 401
+        ? "GitHub refused the token itself (401): check 'github-token' (an expired or mistyped token)"
+        : noPermissionStatuses.has(status ?? 0)
+          ? "the token may not write issues: add 'permissions: issues: write' to the job"
+          : `GitHub answered: ${error instanceof Error ? error.message : String(error)}`
     log.warning(`Could not keep the check's issue in ${issues.repository}: ${why}.`)
   }
 }

@@ -226,11 +226,10 @@ export class RunReport implements Ledger {
     for (const [name, value] of this.outputs) values[name] = value
     values.changed = String(this.changes.length > 0)
     values.changes = JSON.stringify(this.changes)
+    // A health verdict is what check is for; other modes leave these empty (as action.yml says).
+    if (this.mode !== 'check') return values
+    const findings = this.findings()
     values.drift = values.changed
-    // In apply the target is healthy once the run succeeded (what drifted was repaired).
-    const findings = this.findings().filter(
-      (finding) => this.mode !== 'apply' || finding.kind === 'failure'
-    )
     values.healthy = String(findings.length === 0)
     values.findings = JSON.stringify(findings)
     return values
@@ -261,15 +260,18 @@ export class RunReport implements Ledger {
   }
 
   summaryMarkdown(): string {
-    const verdict = !this.failure ? 'succeeded' : this.failure.cancelled ? 'cancelled' : 'failed'
-    // A check that ran to the end says what it found, healthy or not.
-    const health =
-      this.mode === 'check' && !this.failure
-        ? this.changes.length
-          ? ': drift found'
-          : ': healthy'
-        : ''
-    const lines = [`## adf-pg-private-link: ${this.mode} ${verdict}${health}`, '']
+    // A check that ran to the end says what it found: drift is no success (fail-on-drift may fail the job).
+    const checked = this.mode === 'check' && !this.failure
+    const verdict = checked
+      ? this.changes.length
+        ? 'found drift'
+        : 'succeeded: healthy'
+      : !this.failure
+        ? 'succeeded'
+        : this.failure.cancelled
+          ? 'cancelled'
+          : 'failed'
+    const lines = [`## adf-pg-private-link: ${this.mode} ${verdict}`, '']
     if (writesNothing(this.mode)) {
       const tested = this.mode === 'check' ? ' but the connection test' : ''
       lines.push(
