@@ -1,15 +1,8 @@
 // The managed private endpoint from the factory's managed VNet to the server: found by listing
 // (a GET on a missing endpoint can answer 400), reused when identical, created otherwise. The
 // server's view of its connection counts too: Data Factory learns of a rejection minutes late.
-import type { ManagedPrivateEndpointResource } from '@azure/arm-datafactory'
-import { listAll } from '../azure.js'
-import {
-  ActionError,
-  describeFailure,
-  isPermanentRefusal,
-  statusCodeOf,
-  translateAzureError
-} from '../errors.js'
+import type { ManagedPrivateEndpointResource } from '../azure/gateway.js'
+import { ActionError, answerText, isPermanentRefusal, statusCodeOf } from '../errors.js'
 import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
 import { driftPolicy, writesNothing, type DriftPolicy } from '../settings.js'
@@ -157,22 +150,7 @@ function toEndpointView(resource: ManagedPrivateEndpointResource): EndpointView 
 }
 
 export async function listEndpoints(context: StepContext): Promise<EndpointView[]> {
-  const { settings, clients } = context
-  const { resourceGroup, name } = settings.factory
-  const resources = await describeFailure(
-    'list the managed private endpoints',
-    `${name}/${settings.managedVirtualNetwork}`,
-    'Microsoft.DataFactory/factories/managedVirtualNetworks/managedPrivateEndpoints/read',
-    () =>
-      listAll(
-        clients.dataFactory.managedPrivateEndpoints.listByFactory(
-          resourceGroup,
-          name,
-          settings.managedVirtualNetwork,
-          requestOptions(context)
-        )
-      )
-  )
+  const resources = await context.azure.listManagedPrivateEndpoints(requestOptions(context))
   return resources.map(toEndpointView)
 }
 
@@ -181,11 +159,6 @@ export async function findEndpoint(
   name: string
 ): Promise<EndpointView | undefined> {
   return (await listEndpoints(context)).find((endpoint) => sameText(endpoint.name, name))
-}
-
-export function endpointId(context: StepContext, name: string): string {
-  const { subscriptionId, resourceGroup, name: factory } = context.settings.factory
-  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.DataFactory/factories/${factory}/managedVirtualNetworks/${context.settings.managedVirtualNetwork}/managedPrivateEndpoints/${name}`
 }
 
 function isProvisioned(endpoint: EndpointView): boolean {
@@ -229,20 +202,8 @@ async function waitUntilProvisioned(
 
 /** Deletes the endpoint and waits until the factory no longer lists it. */
 export async function deleteEndpoint(context: StepContext, endpoint: EndpointView): Promise<void> {
-  const { settings, clients } = context
-  await describeFailure(
-    'delete the managed private endpoint',
-    endpoint.id,
-    'Microsoft.DataFactory/factories/managedVirtualNetworks/managedPrivateEndpoints/delete',
-    () =>
-      clients.dataFactory.managedPrivateEndpoints.delete(
-        settings.factory.resourceGroup,
-        settings.factory.name,
-        settings.managedVirtualNetwork,
-        endpoint.name,
-        requestOptions(context)
-      )
-  )
+  const { settings } = context
+  await context.azure.deleteManagedPrivateEndpoint(endpoint.name, requestOptions(context))
   await context.waiter.until(
     {
       what: `managed private endpoint '${endpoint.name}' to disappear`,
@@ -268,8 +229,7 @@ async function createEndpoint(
   context: StepContext,
   desired: DesiredEndpoint
 ): Promise<EndpointView> {
-  const { settings, clients } = context
-  const id = endpointId(context, desired.name)
+  const { settings } = context
   return context.waiter.until(
     {
       what: `Data Factory to accept managed private endpoint '${desired.name}' in managed virtual network '${settings.managedVirtualNetwork}'`,
@@ -279,40 +239,21 @@ async function createEndpoint(
     },
     async () => {
       try {
-        const created = await clients.dataFactory.managedPrivateEndpoints.createOrUpdate(
-          settings.factory.resourceGroup,
-          settings.factory.name,
-          settings.managedVirtualNetwork,
+        const created = await context.azure.createManagedPrivateEndpoint(
           desired.name,
-          {
-            properties: {
-              privateLinkResourceId: desired.privateLinkResourceId,
-              groupId: desired.groupId
-            }
-          },
+          { privateLinkResourceId: desired.privateLinkResourceId, groupId: desired.groupId },
           requestOptions(context)
         )
         return { done: true, value: toEndpointView(created) }
       } catch (error) {
         // A lock's 409 (ScopeLocked) is not a busy network: it never passes on a retry.
-        if (statusCodeOf(error) !== 409 || isPermanentRefusal(error)) {
-          throw translateAzureError(
-            error,
-            'create the managed private endpoint',
-            id,
-            'Microsoft.DataFactory/factories/managedVirtualNetworks/managedPrivateEndpoints/write'
-          )
-        }
+        if (statusCodeOf(error) !== 409 || isPermanentRefusal(error)) throw error
         const listed = await findEndpoint(context, desired.name)
         if (listed && targets(listed, desired)) return { done: true, value: listed }
-        return { done: false, status: `Data Factory answered 409: ${errorText(error)}` }
+        return { done: false, status: `Data Factory answered 409: ${answerText(error)}` }
       }
     }
   )
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }
 
 export interface EndpointResult extends EndpointRef {
@@ -448,7 +389,7 @@ export async function ensureEndpoint(
   const server = sameName && (await serverConnectionOf(context, preflight, sameName))
   const decision = decideEndpointAction(existing, desired, driftPolicy(settings), server)
   const plan = writesNothing(ledger.mode)
-  const id = endpointId(context, desired.name)
+  const id = context.azure.ids.managedPrivateEndpoint(desired.name)
   switch (decision.kind) {
     case 'drift': {
       const listed = listedStatus(server)

@@ -1,9 +1,9 @@
 // Git-integrated factories: a release from Git deletes what its ARM template lacks, and Git mode
 // hides live-only objects, so apply says so and (export-path) writes what it wrote as Studio's files.
-import type { FactoryRepoConfigurationUnion } from '@azure/arm-datafactory'
+import type { FactoryRepoConfigurationUnion } from '../azure/gateway.js'
 import { lstat, mkdir, realpath, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { ActionError, describeFailure } from '../errors.js'
+import { ActionError } from '../errors.js'
 import { quoted } from '../escape.js'
 import type { StepOutcome } from '../report.js'
 import { requestOptions, type StepContext } from './context.js'
@@ -235,13 +235,7 @@ export interface AppliedObjects {
  * factory: only a run that writes something (or asks for export-path) pays for this read.
  */
 async function readGitIntegration(context: StepContext): Promise<GitIntegration | undefined> {
-  const { resourceGroup, name, subscriptionId } = context.settings.factory
-  const factory = await describeFailure(
-    'read the data factory',
-    `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.DataFactory/factories/${name}`,
-    'Microsoft.DataFactory/factories/read',
-    () => context.clients.dataFactory.factories.get(resourceGroup, name, requestOptions(context))
-  )
+  const factory = await context.azure.readFactory(requestOptions(context))
   return gitIntegrationOf(factory.repoConfiguration)
 }
 
