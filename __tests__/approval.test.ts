@@ -9,7 +9,7 @@ import {
 } from '../src/steps/approval.js'
 import type { ConnectionView } from '../src/steps/connections.js'
 import type { EndpointResult } from '../src/steps/endpoint.js'
-import { fakeStepContext, pages, restError } from './step-context.js'
+import { fakeStepContext, pages, restError } from './fixtures/step-context.js'
 
 const peBase =
   '/subscriptions/msft/resourceGroups/vnet/providers/Microsoft.Network/privateEndpoints/'

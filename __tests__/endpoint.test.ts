@@ -6,7 +6,7 @@ import {
   type EndpointView
 } from '../src/steps/endpoint.js'
 import type { PreflightFacts } from '../src/steps/preflight.js'
-import { endpointView, fakeStepContext, pages, restError } from './step-context.js'
+import { endpointView, fakeStepContext, pages, restError } from './fixtures/step-context.js'
 
 const serverId =
   '/subscriptions/0b9e4f3a-7c21-4d58-a6e3-2f8b1c9d0e47/resourceGroups/rg-data/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg-demo'

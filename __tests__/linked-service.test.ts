@@ -12,7 +12,7 @@ import {
   type LinkedServiceDecision,
   type TestConditions
 } from '../src/steps/linked-service.js'
-import { reader, validInputs } from './helpers.js'
+import { reader, validInputs } from './fixtures/inputs.js'
 
 const tested: TestConditions = { mode: 'apply', testEnabled: true, endpointApproved: true }
 const changes: LinkedServiceDecision[] = [

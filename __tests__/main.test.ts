@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { CancelledError } from '../src/errors.js'
-import { fakeIO, validInputs } from './helpers.js'
+import { fakeIO, validInputs } from './fixtures/inputs.js'
 
 /** Every SDK method called (`dataFactory.factories.get`); each waits until its request is aborted. */
 const clientCalls: string[] = []

@@ -2,7 +2,7 @@
 // factory and its managed VNets only when needed), against fake SDK clients that count calls.
 import { describe, expect, it } from '@jest/globals'
 import { factoryReadNeeded, runPreflight, runtimeProvesVnet } from '../src/steps/preflight.js'
-import { fakeStepContext, pages } from './step-context.js'
+import { fakeStepContext, pages } from './fixtures/step-context.js'
 
 const managedRuntime = (vnet?: string) => ({
   name: 'AutoResolveIntegrationRuntime',

@@ -29,7 +29,7 @@ import {
   mergeWithExisting
 } from '../src/steps/linked-service.js'
 import { runPreflight, type PreflightFacts } from '../src/steps/preflight.js'
-import { fakeStepContext } from './step-context.js'
+import { fakeStepContext } from './fixtures/step-context.js'
 
 type Load = (file: string) => Recording
 

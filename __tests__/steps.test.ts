@@ -21,8 +21,8 @@ import {
 } from '../src/steps/linked-service.js'
 import { checkPreflight, type PreflightObservation } from '../src/steps/preflight.js'
 import { decideTeardown, findReferences, references, teardownDone } from '../src/steps/teardown.js'
-import { reader, validInputs } from './helpers.js'
-import { endpointView } from './step-context.js'
+import { reader, validInputs } from './fixtures/inputs.js'
+import { endpointView } from './fixtures/step-context.js'
 
 const serverId =
   '/subscriptions/s/resourceGroups/g/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg-demo'

@@ -5,7 +5,7 @@ import {
   postgresHostsOf,
   teardown
 } from '../src/steps/teardown.js'
-import { endpointView, fakeStepContext, pages, restError } from './step-context.js'
+import { endpointView, fakeStepContext, pages, restError } from './fixtures/step-context.js'
 
 const fqdn = 'pg-demo.postgres.database.azure.com'
 const serverId =
