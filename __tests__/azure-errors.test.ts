@@ -10,7 +10,7 @@ import {
 } from '../src/errors.js'
 import type { SignInSettings } from '../src/settings.js'
 
-// The real credentials, recording what azure.ts passes them (a real exchange would need Entra ID).
+// The real credentials, recording what sign-in.ts passes them (a real exchange would need Entra ID).
 const identity = await import('@azure/identity')
 type AssertionArgs = ConstructorParameters<typeof identity.ClientAssertionCredential>
 type SecretArgs = ConstructorParameters<typeof identity.ClientSecretCredential>
@@ -47,9 +47,9 @@ const {
   signIn: signInStep,
   signInError,
   signInFacts,
-  watchIdTokens,
-  withRawBody
-} = await import('../src/azure.js')
+  watchIdTokens
+} = await import('../src/azure/sign-in.js')
+const { withRawBody } = await import('../src/azure/clients.js')
 
 const cloud = {
   name: 'AzureCloud' as const,

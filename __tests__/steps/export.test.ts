@@ -9,8 +9,8 @@ import {
   maskSecureStrings,
   writeGitFiles,
   type WrittenObjects
-} from '../src/steps/export.js'
-import { fingerprintPrefix } from '../src/steps/linked-service.js'
+} from '../../src/steps/export.js'
+import { fingerprintPrefix } from '../../src/steps/linked-service.js'
 
 const serverId =
   '/subscriptions/s/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg-demo'

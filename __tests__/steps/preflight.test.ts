@@ -1,8 +1,8 @@
 // Preflight's request budget: which reads it sends (the runtime and the server always, the
 // factory and its managed VNets only when needed), against fake SDK clients that count calls.
 import { describe, expect, it } from '@jest/globals'
-import { factoryReadNeeded, runPreflight, runtimeProvesVnet } from '../src/steps/preflight.js'
-import { fakeStepContext, pages } from './fixtures/step-context.js'
+import { factoryReadNeeded, runPreflight, runtimeProvesVnet } from '../../src/steps/preflight.js'
+import { fakeStepContext, pages } from '../fixtures/step-context.js'
 
 const managedRuntime = (vnet?: string) => ({
   name: 'AutoResolveIntegrationRuntime',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { readSettings } from '../src/inputs.js'
-import { createSecretMasker } from '../src/io.js'
+import { readSettings } from '../../src/inputs.js'
+import { createSecretMasker } from '../../src/io.js'
 import {
   desiredLinkedService,
   diffLinkedService,
@@ -11,8 +11,8 @@ import {
   writePath,
   type LinkedServiceDecision,
   type TestConditions
-} from '../src/steps/linked-service.js'
-import { reader, validInputs } from './fixtures/inputs.js'
+} from '../../src/steps/linked-service.js'
+import { reader, validInputs } from '../fixtures/inputs.js'
 
 const tested: TestConditions = { mode: 'apply', testEnabled: true, endpointApproved: true }
 const changes: LinkedServiceDecision[] = [

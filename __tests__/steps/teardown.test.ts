@@ -4,8 +4,8 @@ import {
   findEndpointUsers,
   postgresHostsOf,
   teardown
-} from '../src/steps/teardown.js'
-import { endpointView, fakeStepContext, pages, restError } from './fixtures/step-context.js'
+} from '../../src/steps/teardown.js'
+import { endpointView, fakeStepContext, pages, restError } from '../fixtures/step-context.js'
 
 const fqdn = 'pg-demo.postgres.database.azure.com'
 const serverId =

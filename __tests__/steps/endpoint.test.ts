@@ -4,9 +4,9 @@ import {
   endpointToVault,
   ensureEndpoint,
   type EndpointView
-} from '../src/steps/endpoint.js'
-import type { PreflightFacts } from '../src/steps/preflight.js'
-import { endpointView, fakeStepContext, pages, restError } from './fixtures/step-context.js'
+} from '../../src/steps/endpoint.js'
+import type { PreflightFacts } from '../../src/steps/preflight.js'
+import { endpointView, fakeStepContext, pages, restError } from '../fixtures/step-context.js'
 
 const serverId =
   '/subscriptions/0b9e4f3a-7c21-4d58-a6e3-2f8b1c9d0e47/resourceGroups/rg-data/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg-demo'
