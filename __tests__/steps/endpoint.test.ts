@@ -6,7 +6,9 @@ import {
   type EndpointView
 } from '../../src/steps/endpoint.js'
 import type { PreflightFacts } from '../../src/steps/preflight.js'
-import { endpointView, fakeStepContext, pages, restError } from '../fixtures/step-context.js'
+import type { ManagedPrivateEndpointResource } from '../../src/azure/gateway.js'
+import { gatewayFailure, restError, type GatewayOperations } from '../fixtures/fake-azure.js'
+import { endpointView, fakeStepContext } from '../fixtures/step-context.js'
 
 const serverId =
   '/subscriptions/0b9e4f3a-7c21-4d58-a6e3-2f8b1c9d0e47/resourceGroups/rg-data/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg-demo'
@@ -83,27 +85,26 @@ describe('ensureEndpoint', () => {
     factoryRead: false
   }
 
-  /** Clients whose factory lists `looks` one after the other and whose PUT answers `puts` (no server list: preflight's GET gave it). */
-  function clientsFor(looks: object[][], puts: (Error | undefined)[]) {
+  /** A gateway whose factory lists `looks` one after the other and whose PUT answers `puts` (no server list: preflight's GET gave it). */
+  function clientsFor(looks: ManagedPrivateEndpointResource[][], puts: (Error | undefined)[]) {
     let look = 0
     const sent: string[] = []
-    const clients = {
-      dataFactory: {
-        managedPrivateEndpoints: {
-          listByFactory: () => pages(() => looks[Math.min(look++, looks.length - 1)]),
-          createOrUpdate: async (_g: string, _f: string, _v: string, name: string) => {
-            sent.push(name)
-            const answer = puts.shift()
-            if (answer) throw answer
-            // Azure answers the PUT with the endpoint, still Provisioning.
-            return listedEndpoint('Provisioning')
-          }
-        }
+    const clients: GatewayOperations = {
+      listManagedPrivateEndpoints: async () => looks[Math.min(look++, looks.length - 1)],
+      createManagedPrivateEndpoint: async (name) => {
+        sent.push(name)
+        const answer = puts.shift()
+        if (answer) throw gatewayFailure(answer, 'create the managed private endpoint')
+        // Azure answers the PUT with the endpoint, still Provisioning.
+        return listedEndpoint('Provisioning')
       }
     }
     return { clients, sent }
   }
-  const listedEndpoint = (provisioningState: string, status = 'Pending') => ({
+  const listedEndpoint = (
+    provisioningState: string,
+    status = 'Pending'
+  ): ManagedPrivateEndpointResource => ({
     name: 'pg-pg-demo',
     id: '/x/pg-pg-demo',
     properties: {

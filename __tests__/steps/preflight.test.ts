@@ -1,10 +1,16 @@
 // Preflight's request budget: which reads it sends (the runtime and the server always, the
-// factory and its managed VNets only when needed), against fake SDK clients that count calls.
+// factory and its managed VNets only when needed), against a fake gateway that counts calls.
 import { describe, expect, it } from '@jest/globals'
 import { factoryReadNeeded, runPreflight, runtimeProvesVnet } from '../../src/steps/preflight.js'
-import { fakeStepContext, pages } from '../fixtures/step-context.js'
+import type {
+  IntegrationRuntimeResource,
+  LinkedServiceResource,
+  Server
+} from '../../src/azure/gateway.js'
+import type { GatewayOperations } from '../fixtures/fake-azure.js'
+import { fakeStepContext } from '../fixtures/step-context.js'
 
-const managedRuntime = (vnet?: string) => ({
+const managedRuntime = (vnet?: string): IntegrationRuntimeResource => ({
   name: 'AutoResolveIntegrationRuntime',
   properties: {
     type: 'Managed',
@@ -14,7 +20,8 @@ const managedRuntime = (vnet?: string) => ({
   }
 })
 
-const readyServer = {
+const readyServer: Server = {
+  location: 'westeurope',
   id: '/subscriptions/s/resourceGroups/rg-data/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg-demo',
   state: 'Ready',
   fullyQualifiedDomainName: 'pg-demo.postgres.database.azure.com',
@@ -30,51 +37,37 @@ const readyServer = {
   ]
 }
 
-/** Fake clients answering preflight's reads, recording which were sent. */
-function clientsFor(runtime: object | undefined, privateLinkGroups = ['postgresqlServer']) {
+/** A fake gateway answering preflight's reads, recording which were sent. */
+function clientsFor(
+  runtime: IntegrationRuntimeResource | undefined,
+  privateLinkGroups = ['postgresqlServer']
+) {
   const calls: string[] = []
-  const notFound = Object.assign(new Error('not found'), { name: 'RestError', statusCode: 404 })
-  const clients = {
-    dataFactory: {
-      factories: {
-        get: async () => {
-          calls.push('factory')
-          return { id: '/f', identity: { principalId: 'p' } }
-        }
-      },
-      integrationRuntimes: {
-        get: async () => {
-          calls.push('runtime')
-          if (!runtime) throw notFound
-          return runtime
-        }
-      },
-      managedVirtualNetworks: {
-        listByFactory: () => {
-          calls.push('managed VNet list')
-          return pages(() => [{ name: 'default' }])
-        }
-      },
-      linkedServices: {
-        get: async () => {
-          calls.push('Key Vault linked service')
-          return { properties: { type: 'AzureKeyVault' } }
-        }
-      }
+  const keyVault = { properties: { type: 'AzureKeyVault' } } as LinkedServiceResource
+  const clients: GatewayOperations = {
+    findFactory: async () => {
+      calls.push('factory')
+      return { id: '/f', identity: { principalId: 'p', type: 'SystemAssigned' } }
     },
-    postgres: {
-      servers: {
-        get: async () => {
-          calls.push('server')
-          return readyServer
-        }
-      },
-      privateLinkResources: {
-        listByServer: () => {
-          calls.push('Private Link groups')
-          return pages(() => privateLinkGroups.map((groupId) => ({ name: groupId, groupId })))
-        }
-      }
+    findIntegrationRuntime: async () => {
+      calls.push('runtime')
+      return runtime
+    },
+    listManagedVirtualNetworks: async () => {
+      calls.push('managed VNet list')
+      return [{ name: 'default', properties: {} }]
+    },
+    findLinkedService: async () => {
+      calls.push('Key Vault linked service')
+      return keyVault
+    },
+    findServer: async () => {
+      calls.push('server')
+      return readyServer
+    },
+    findPrivateLinkResources: async () => {
+      calls.push('Private Link groups')
+      return privateLinkGroups.map((groupId) => ({ name: groupId, groupId }))
     }
   }
   return { clients, calls }
