@@ -11,6 +11,7 @@ import {
 } from '../../src/steps/approval.js'
 import type { ConnectionView } from '../../src/steps/connections.js'
 import type { EndpointResult } from '../../src/steps/endpoint.js'
+import { connection } from '../fixtures/connections.js'
 import { gatewayFailure, restError, type GatewayOperations } from '../fixtures/fake-azure.js'
 import { fakeStepContext } from '../fixtures/step-context.js'
 
@@ -359,5 +360,38 @@ describe('waiting for the connection to appear', () => {
       "connection s: Pending (matched by the endpoint's properties.resourceId)"
     )
     await outcome.value.factorySees
+  })
+})
+
+describe('decideApproval', () => {
+  const pending = connection(`${peBase}f.e`)
+  it.each([
+    ['auto', 'approve'],
+    ['wait', 'await-approval'],
+    ['none', 'leave']
+  ] as const)('a Pending connection in %s mode: %s', (mode, kind) => {
+    expect(decideApproval(pending, mode).kind).toBe(kind)
+    expect(decideApproval(undefined, mode).kind).toBe(kind)
+  })
+  it('does nothing to an Approved one and refuses Rejected/Disconnected at once', () => {
+    expect(decideApproval({ ...pending, status: 'Approved' }, 'auto')).toEqual({ kind: 'approved' })
+    expect(
+      decideApproval({ ...pending, status: 'Rejected', description: 'no thanks' }, 'wait')
+    ).toEqual({
+      kind: 'refused',
+      status: 'Rejected',
+      description: 'no thanks'
+    })
+    expect(decideApproval({ ...pending, status: 'Disconnected' }, 'auto').kind).toBe('refused')
+  })
+  it('names the repository and run in the approval description', () => {
+    expect(
+      approvalDescription({
+        repository: 'o/r',
+        runId: '7',
+        runAttempt: '1',
+        runUrl: 'https://github.com/o/r/actions/runs/7'
+      })
+    ).toBe('Approved by adf-pg-private-link for o/r run 7 (https://github.com/o/r/actions/runs/7)')
   })
 })

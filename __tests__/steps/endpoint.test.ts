@@ -192,3 +192,84 @@ describe('endpointToVault', () => {
     expect(endpointToVault([toVault({ connectionStatus: 'Rejected' })], 'kv-data')).toBeUndefined()
   })
 })
+
+/** A provisioned endpoint to the server, its connection Pending (the decisions' starting point). */
+const pendingEndpoint = (overrides: Partial<EndpointView> = {}) => endpointView(serverId, overrides)
+
+describe('decideEndpointAction', () => {
+  it('creates when nothing targets the server', () => {
+    expect(
+      decideEndpointAction(
+        [pendingEndpoint({ name: 'other', privateLinkResourceId: '/elsewhere' })],
+        desired,
+        'fail'
+      )
+    ).toEqual({ kind: 'create' })
+  })
+  it('reuses an identical endpoint, comparing ids case-insensitively', () => {
+    const same = pendingEndpoint({
+      name: 'PG-PG-DEMO',
+      privateLinkResourceId: serverId.toLowerCase()
+    })
+    expect(decideEndpointAction([same], desired, 'fail')).toEqual({ kind: 'reuse', endpoint: same })
+  })
+  it('reports drift for the same name with another target or group, or recreates on request', () => {
+    const drifted = pendingEndpoint({ groupId: 'sqlServer' })
+    const decision = decideEndpointAction([drifted], desired, 'fail')
+    expect(decision).toMatchObject({ kind: 'drift', endpoint: drifted })
+    expect(decision.kind === 'drift' && decision.reason).toBe(
+      'its group is sqlServer instead of postgresqlServer'
+    )
+    const moved = pendingEndpoint({ privateLinkResourceId: '/elsewhere' })
+    expect(decideEndpointAction([moved], desired, 'fail')).toMatchObject({
+      kind: 'drift',
+      reason: `it targets /elsewhere instead of ${serverId}`
+    })
+    expect(decideEndpointAction([drifted], desired, 'recreate')).toMatchObject({ kind: 'recreate' })
+  })
+  it('reuses an endpoint of another name that already targets the server instead of a doomed PUT', () => {
+    const other = pendingEndpoint({ name: 'hand-made' })
+    expect(decideEndpointAction([other], desired, 'fail')).toEqual({
+      kind: 'reuse-other',
+      endpoint: other
+    })
+    expect(decideEndpointAction([{ ...other, isReserved: true }], desired, 'fail')).toEqual({
+      kind: 'create'
+    })
+  })
+  it.each([
+    [{ provisioningState: 'Failed' }, 'its provisioningState is Failed'],
+    [{ connectionStatus: 'Rejected' }, 'its connection is Rejected'],
+    [{ connectionStatus: 'disconnected' }, 'its connection is disconnected']
+  ])('recreates an endpoint of ours that is %o, or fails as drift', (state, reason) => {
+    const broken = endpoint(state)
+    expect(decideEndpointAction([broken], desired, 'recreate')).toEqual({
+      kind: 'recreate',
+      endpoint: broken,
+      reason
+    })
+    expect(decideEndpointAction([broken], desired, 'fail')).toEqual({
+      kind: 'drift',
+      endpoint: broken,
+      reason
+    })
+  })
+  it('never recreates a reserved endpoint of the same name', () => {
+    const reserved = pendingEndpoint({ groupId: 'sqlServer', isReserved: true })
+    expect(decideEndpointAction([reserved], desired, 'recreate')).toMatchObject({
+      kind: 'drift',
+      reason: 'its group is sqlServer instead of postgresqlServer (reserved by Data Factory)'
+    })
+  })
+  it('reports the drift of the same name before reusing another endpoint to the server', () => {
+    const moved = pendingEndpoint({ privateLinkResourceId: '/elsewhere' })
+    const other = pendingEndpoint({ name: 'hand-made' })
+    for (const onDrift of ['fail', 'recreate'] as const) {
+      expect(decideEndpointAction([moved, other], desired, onDrift)).toEqual({
+        kind: 'drift',
+        endpoint: moved,
+        reason: `it targets /elsewhere instead of ${serverId}, and endpoint 'hand-made' already targets this server (Azure allows one per target)`
+      })
+    }
+  })
+})

@@ -4,6 +4,9 @@ import { createSecretMasker } from '../../src/io.js'
 import {
   desiredLinkedService,
   diffLinkedService,
+  fingerprintPrefix,
+  fingerprintSalt,
+  passwordFingerprint,
   mergeWithExisting,
   maxWriteAttempts,
   retryWrite,
@@ -12,7 +15,7 @@ import {
   type LinkedServiceDecision,
   type TestConditions
 } from '../../src/steps/linked-service.js'
-import { reader, validInputs } from '../fixtures/inputs.js'
+import { reader, settingsFrom, validInputs } from '../fixtures/inputs.js'
 
 const tested: TestConditions = { mode: 'apply', testEnabled: true, endpointApproved: true }
 const changes: LinkedServiceDecision[] = [
@@ -165,5 +168,182 @@ describe("the server's creation time annotation", () => {
       created
     )
     expect(diffLinkedService(existing, same)).toEqual({ kind: 'same' })
+  })
+})
+
+describe('linked service', () => {
+  const fqdn = 'pg-demo.postgres.database.azure.com'
+
+  it('builds the v2 body over the managed runtime', () => {
+    const body = desiredLinkedService(settingsFrom({ 'ssl-mode': 'verify-full' }), fqdn)
+    expect(body).toEqual({
+      type: 'AzurePostgreSql',
+      version: '2.0',
+      typeProperties: {
+        server: fqdn,
+        port: 5432,
+        database: 'appdb',
+        sslMode: 5,
+        username: 'adfuser',
+        authenticationType: 'BasicAuth',
+        password: { type: 'SecureString', value: 'Sup3r-secret!' }
+      },
+      connectVia: {
+        referenceName: 'AutoResolveIntegrationRuntime',
+        type: 'IntegrationRuntimeReference'
+      }
+    })
+  })
+
+  it('references Key Vault, or stores no secret for the factory identity', () => {
+    const kv = desiredLinkedService(
+      settingsFrom({
+        password: '',
+        'password-key-vault-linked-service': 'kv',
+        'password-secret-name': 'pw',
+        'password-secret-version': '0123456789abcdef0123456789abcdef'
+      }),
+      fqdn
+    )
+    expect((kv.typeProperties as Record<string, unknown>).password).toEqual({
+      type: 'AzureKeyVaultSecret',
+      store: { referenceName: 'kv', type: 'LinkedServiceReference' },
+      secretName: 'pw',
+      secretVersion: '0123456789abcdef0123456789abcdef'
+    })
+    const identity = desiredLinkedService(
+      settingsFrom({
+        password: '',
+        username: '',
+        'linked-service-auth': 'system-assigned-identity'
+      }),
+      fqdn
+    )
+    expect(identity.typeProperties).toEqual({
+      server: fqdn,
+      port: 5432,
+      database: 'appdb',
+      sslMode: 3,
+      authenticationType: 'SystemAssignedManagedIdentity'
+    })
+  })
+
+  /** The linked service as Azure returns it after a write: the SecureString masked. */
+  function asReturned(properties: Record<string, unknown>): unknown {
+    const typeProperties = { ...(properties.typeProperties as Record<string, unknown>) }
+    if (typeProperties.password)
+      typeProperties.password = { type: 'SecureString', value: '**********' }
+    return {
+      id: '/ls',
+      name: 'ls',
+      properties: {
+        ...properties,
+        typeProperties: { ...typeProperties, port: String(typeProperties.port) }
+      }
+    }
+  }
+
+  it('creates when missing and finds nothing to change after its own write', () => {
+    const settings = settingsFrom()
+    const first = mergeWithExisting(
+      desiredLinkedService(settings, fqdn),
+      undefined,
+      'Sup3r-secret!'
+    )
+    expect(diffLinkedService(undefined, first)).toEqual({ kind: 'create' })
+    const again = mergeWithExisting(
+      desiredLinkedService(settings, fqdn),
+      asReturned(first),
+      'Sup3r-secret!'
+    )
+    expect(diffLinkedService(asReturned(first), again)).toEqual({ kind: 'same' })
+  })
+
+  it('detects a changed password through the fingerprint, without storing the password', () => {
+    const put = mergeWithExisting(
+      desiredLinkedService(settingsFrom(), fqdn),
+      undefined,
+      'Sup3r-secret!'
+    )
+    // The SecureString is the one place the password may be; the fingerprint must not reveal it.
+    const typeProperties = put.typeProperties as { password: { value: string } }
+    expect(typeProperties.password.value).toBe('Sup3r-secret!')
+    const withoutSecureString = {
+      ...put,
+      typeProperties: { ...typeProperties, password: { ...typeProperties.password, value: '' } }
+    }
+    expect(JSON.stringify(withoutSecureString)).not.toContain('Sup3r-secret!')
+    expect(put.annotations).toEqual([expect.stringMatching(new RegExp(`^${fingerprintPrefix}`))])
+    const [annotation] = put.annotations as string[]
+    expect(annotation).toBe(passwordFingerprint('Sup3r-secret!', fingerprintSalt(annotation) ?? ''))
+    const stored = asReturned(put)
+    const changed = mergeWithExisting(
+      desiredLinkedService(settingsFrom({ password: 'new-one' }), fqdn),
+      stored,
+      'new-one'
+    )
+    expect(diffLinkedService(stored, changed)).toEqual({ kind: 'update', fields: ['password'] })
+  })
+
+  it('salts the fingerprint', () => {
+    expect(passwordFingerprint('pw', 'AAAA')).not.toBe(passwordFingerprint('pw', 'BBBB'))
+    expect(passwordFingerprint('pw', 'AAAA')).toBe(passwordFingerprint('pw', 'AAAA'))
+  })
+
+  it('names each differing field, and keeps what others set', () => {
+    const first = mergeWithExisting(
+      desiredLinkedService(settingsFrom(), fqdn),
+      undefined,
+      'Sup3r-secret!'
+    )
+    const stored = asReturned({
+      ...first,
+      description: 'mine',
+      annotations: [...(first.annotations as string[]), 'team-a'],
+      typeProperties: { ...(first.typeProperties as object), commandTimeout: 30 }
+    })
+    const next = mergeWithExisting(
+      desiredLinkedService(
+        settingsFrom({ 'ssl-mode': 'verify-ca', port: '6432', 'integration-runtime': 'ir-2' }),
+        fqdn
+      ),
+      stored,
+      'Sup3r-secret!'
+    )
+    expect(diffLinkedService(stored, next)).toEqual({
+      kind: 'update',
+      fields: ['connectVia.referenceName', 'typeProperties.port', 'typeProperties.sslMode']
+    })
+    expect(next).toMatchObject({ description: 'mine', typeProperties: { commandTimeout: 30 } })
+    expect(next.annotations).toEqual(expect.arrayContaining(['team-a']))
+  })
+
+  it('calls a linked service of another type a replacement', () => {
+    const legacy = { properties: { type: 'PostgreSql', typeProperties: { connectionString: 'x' } } }
+    expect(diffLinkedService(legacy, desiredLinkedService(settingsFrom(), fqdn))).toEqual({
+      kind: 'replace',
+      existingType: 'PostgreSql'
+    })
+  })
+
+  it('updates the v1 connector to version 2.0', () => {
+    const v1 = {
+      properties: {
+        type: 'AzurePostgreSql',
+        version: '1.0',
+        typeProperties: { connectionString: 'host=x' }
+      }
+    }
+    const decision = diffLinkedService(
+      v1,
+      mergeWithExisting(desiredLinkedService(settingsFrom(), fqdn), v1, 'Sup3r-secret!')
+    )
+    expect(decision.kind === 'update' && decision.fields).toEqual(
+      expect.arrayContaining([
+        'version',
+        'typeProperties.connectionString',
+        'typeProperties.server'
+      ])
+    )
   })
 })

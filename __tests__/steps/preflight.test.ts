@@ -1,7 +1,14 @@
 // Preflight's request budget: which reads it sends (the runtime and the server always, the
 // factory and its managed VNets only when needed), against a fake gateway that counts calls.
 import { describe, expect, it } from '@jest/globals'
-import { factoryReadNeeded, runPreflight, runtimeProvesVnet } from '../../src/steps/preflight.js'
+import {
+  checkPreflight,
+  factoryReadNeeded,
+  runPreflight,
+  runtimeProvesVnet,
+  type PreflightObservation
+} from '../../src/steps/preflight.js'
+import { settingsFrom } from '../fixtures/inputs.js'
 import type {
   IntegrationRuntimeResource,
   LinkedServiceResource,
@@ -138,5 +145,89 @@ describe('preflight reads', () => {
     expect(runtimeProvesVnet(managedRuntime('DEFAULT') as never, settings)).toBe(true)
     expect(runtimeProvesVnet(managedRuntime('other') as never, settings)).toBe(false)
     expect(runtimeProvesVnet(undefined, settings)).toBe(false)
+  })
+})
+
+const serverId =
+  '/subscriptions/s/resourceGroups/g/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg-demo'
+
+describe('checkPreflight', () => {
+  const healthy: PreflightObservation = {
+    factory: { id: '/f', identity: { type: 'SystemAssigned', principalId: 'p' } as never },
+    managedVirtualNetworks: ['default'],
+    integrationRuntime: {
+      properties: {
+        type: 'Managed',
+        managedVirtualNetwork: { type: 'ManagedVirtualNetworkReference', referenceName: 'default' }
+      }
+    } as never,
+    server: {
+      id: serverId,
+      state: 'Ready',
+      fullyQualifiedDomainName: 'pg-demo.postgres.database.azure.com',
+      network: {}
+    }
+  }
+  it('finds nothing wrong with a healthy setup', () => {
+    expect(checkPreflight(healthy, settingsFrom())).toEqual([])
+  })
+  it('stops at a missing factory', () => {
+    const findings = checkPreflight({ managedVirtualNetworks: [] }, settingsFrom())
+    expect(findings).toHaveLength(1)
+    expect(findings[0].message).toMatch(/Data factory 'adf-demo' was not found/)
+  })
+  it('explains a missing managed VNet and a runtime outside it', () => {
+    const findings = checkPreflight(
+      {
+        ...healthy,
+        managedVirtualNetworks: [],
+        integrationRuntime: { properties: { type: 'Managed' } } as never
+      },
+      settingsFrom()
+    )
+    expect(findings.map((f) => f.message)).toEqual([
+      "Data factory 'adf-demo' has no managed virtual network 'default' (found: none).",
+      "Integration runtime 'AutoResolveIntegrationRuntime' does not run in managed virtual network 'default' (its managed virtual network: none)."
+    ])
+  })
+  it('explains that a VNet-integrated server cannot use Private Link, and a server not Ready', () => {
+    const findings = checkPreflight(
+      {
+        ...healthy,
+        server: {
+          ...healthy.server,
+          state: 'Stopped',
+          network: { delegatedSubnetResourceId: '/subnet' }
+        }
+      },
+      settingsFrom()
+    )
+    expect(findings[0].message).toMatch(
+      /integrated into a virtual network .*Private Link cannot be used/
+    )
+    expect(findings[0].hint).toMatch(/Public access \(allowed IP addresses\)/)
+    expect(findings[1].message).toMatch(/is Stopped, not Ready/)
+  })
+  it('checks the Key Vault linked service type and the factory identity when they are needed', () => {
+    const kvSettings = settingsFrom({
+      password: '',
+      'password-key-vault-linked-service': 'kv',
+      'password-secret-name': 'pw'
+    })
+    const store = (type?: string) => ({ ...healthy, keyVaultStore: { name: 'kv', type } })
+    expect(checkPreflight(store('AzureKeyVault'), kvSettings)).toEqual([])
+    expect(checkPreflight(store('AzureBlobStorage'), kvSettings)[0].message).toMatch(
+      /Linked service 'kv' is of type AzureBlobStorage, not AzureKeyVault/
+    )
+    expect(checkPreflight(store(undefined), kvSettings)[0].message).toMatch(
+      /Key Vault linked service 'kv' was not found/
+    )
+    const identitySettings = settingsFrom({
+      password: '',
+      'linked-service-auth': 'system-assigned-identity'
+    })
+    expect(
+      checkPreflight({ ...healthy, factory: { id: '/f' } }, identitySettings)[0].message
+    ).toMatch(/no system-assigned managed identity/)
   })
 })
