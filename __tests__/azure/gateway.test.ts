@@ -176,7 +176,7 @@ describe('beginApproveConnection', () => {
 
   it("sends Approved with the description, carries the private endpoint id for the body policy, and follows Azure's Retry-After", async () => {
     let polls = 0
-    const { azure, sent } = gatewayOver((request) => {
+    const { azure, sent } = gatewayOver((request): Answer => {
       if (request.url.startsWith(status)) {
         polls++
         return {

@@ -1,7 +1,14 @@
 // The connection matching (which server-side connection is this endpoint's) and the reads of it.
 import { describe, expect, it } from '@jest/globals'
-import { matchConnection } from '../../src/steps/connections.js'
+import {
+  listConnections,
+  matchConnection,
+  observeMatch,
+  toConnectionView
+} from '../../src/steps/connections.js'
 import { connection, peBase } from '../fixtures/connections.js'
+import { azureFailure } from '../fixtures/fake-azure.js'
+import { fakeStepContext } from '../fixtures/step-context.js'
 
 describe('matchConnection', () => {
   const byName = { factoryName: 'adf-demo', endpointName: 'pg-pg-demo', privateEndpointId: '' }
@@ -70,5 +77,77 @@ describe('matchConnection', () => {
       connection: fresh
     })
     expect(matchConnection([leftover], identity, true)).toMatchObject({ kind: 'none' })
+  })
+})
+
+describe('reading the connections', () => {
+  const listed = (name: string, privateEndpointId: string, status: string) => ({
+    name,
+    id: `/c/${name}`,
+    privateEndpoint: { id: privateEndpointId },
+    privateLinkServiceConnectionState: { status, description: `${status} by someone` },
+    provisioningState: 'Succeeded'
+  })
+  const ours = { name: 'pg-pg-demo', privateEndpointId: '', isNew: false }
+
+  it('views each connection by the fields the action reads, empty where Azure states none', async () => {
+    const { context } = fakeStepContext({
+      listConnections: async () => [listed('a', `${peBase}adf-demo.pg-pg-demo`, 'Approved'), {}]
+    })
+    await expect(listConnections(context)).resolves.toEqual([
+      {
+        name: 'a',
+        id: '/c/a',
+        privateEndpointId: `${peBase}adf-demo.pg-pg-demo`,
+        status: 'Approved',
+        description: 'Approved by someone',
+        provisioningState: 'Succeeded'
+      },
+      toConnectionView({})
+    ])
+    expect(toConnectionView({})).toEqual({
+      name: '',
+      id: '',
+      privateEndpointId: '',
+      status: '',
+      description: '',
+      provisioningState: ''
+    })
+  })
+
+  it("finds this factory's connection among others", async () => {
+    const { context } = fakeStepContext({
+      listConnections: async () => [
+        listed('other', `${peBase}adf-other.pg-pg-demo`, 'Approved'),
+        listed('mine', `${peBase}adf-demo.pg-pg-demo`, 'Pending')
+      ]
+    })
+    await expect(observeMatch(context, ours)).resolves.toMatchObject({ name: 'mine' })
+  })
+
+  it("refuses two connections that both match, naming the server's id and how to clean up", async () => {
+    const { context } = fakeStepContext({
+      listConnections: async () => [
+        listed('one', `${peBase}adf-demo.pg-pg-demo`, 'Pending'),
+        listed('two', `${peBase}adf-demo.pg-pg-demo`, 'Approved')
+      ]
+    })
+    await expect(observeMatch(context, ours)).rejects.toMatchObject({
+      message: expect.stringMatching(
+        /^More than one private endpoint connection on server 'pg-demo'/
+      ),
+      resource: context.settings.server.id,
+      hint: expect.stringContaining('Delete the stale connections')
+    })
+  })
+
+  it("passes the gateway's failure on as it is", async () => {
+    const refused = azureFailure(403, 'AuthorizationFailed')
+    const { context } = fakeStepContext({
+      listConnections: async () => {
+        throw refused
+      }
+    })
+    await expect(listConnections(context)).rejects.toBe(refused)
   })
 })
