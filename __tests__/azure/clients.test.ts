@@ -79,12 +79,20 @@ describe('createClients', () => {
 })
 
 describe('raw reads', () => {
-  it('withRawBody returns the body as Azure sent it beside the model', async () => {
-    const read = await withRawBody(async ({ onResponse }) => {
-      onResponse({ status: 200, bodyAsText: '{"properties":{"kept":true}}', parsedBody: {} })
+  it('returns the JSON Azure sent, not the SDK model that dropped the v2 fields', async () => {
+    const sent = {
+      properties: { type: 'AzurePostgreSql', typeProperties: { server: 'pg', sslMode: 3 } }
+    }
+    const { value, body } = await withRawBody(async ({ onResponse }) => {
+      onResponse({
+        status: 200,
+        parsedBody: { properties: { type: 'AzurePostgreSql' } },
+        bodyAsText: JSON.stringify(sent)
+      })
       return 'model'
     })
-    expect(read).toEqual({ value: 'model', body: { properties: { kept: true } } })
+    expect(value).toBe('model')
+    expect(body).toEqual(sent)
   })
 
   it("listRawItems collects every page's raw value items while the pages are read", async () => {
