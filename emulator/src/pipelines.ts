@@ -11,9 +11,15 @@ import {
 import { armError } from './arm-errors.js'
 import { sleep } from './delays.js'
 import type { PostgresProvider } from './postgres-flexible.js'
-import type { ProviderContext } from './providers.js'
 import { sameText } from './router.js'
-import type { EmuRequest, EmuResponse, FactorySeed, KeyVaultSecretSeed, Route } from './types.js'
+import type {
+  EmuRequest,
+  EmuResponse,
+  FactorySeed,
+  KeyVaultSecretSeed,
+  ProviderContext,
+  Route
+} from './types.js'
 
 /** Known only to this process: the factories' managed identities sign in with passwords derived from it. */
 const identitySecret = randomBytes(32)

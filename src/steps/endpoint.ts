@@ -11,6 +11,7 @@ import {
   translateAzureError
 } from '../errors.js'
 import { sameText } from '../names.js'
+import { keyVaultGroupId, postgresGroupId } from '../private-link.js'
 import type { StepOutcome } from '../report.js'
 import { driftPolicy, writesNothing, type DriftPolicy } from '../settings.js'
 import {
@@ -22,10 +23,6 @@ import {
 import { requestOptions, type StepContext } from './context.js'
 import { readLinkedService, recordedServerCreatedAt } from './linked-service.js'
 import type { PreflightFacts } from './preflight.js'
-
-export const postgresGroupId = 'postgresqlServer'
-/** A Key Vault's Private Link group. */
-export const keyVaultGroupId = 'vault'
 
 export interface EndpointView {
   name: string
