@@ -8,6 +8,7 @@ import {
   type DataFactoryProvider,
   type FactoryView
 } from './datafactory.js'
+import { sslModeNumbers } from '../../src/ssl-modes.js'
 import { armError } from './arm-errors.js'
 import { sleep } from './delays.js'
 import type { PostgresProvider } from './postgres-flexible.js'
@@ -270,7 +271,8 @@ export function createPipelineRuns(options: {
       database: typeof connection.database === 'string' ? connection.database : 'postgres',
       user: credentials.user,
       password: credentials.password,
-      sslMode: Number(connection.sslMode ?? 2),
+      // Data Factory's default when the linked service names none.
+      sslMode: Number(connection.sslMode ?? sslModeNumbers.prefer),
       query: lookupQuery(asRecord(typeProperties.source), dataset),
       caPem: ctx.caPem,
       timeoutMs: connectTimeoutSeconds * 1000

@@ -283,7 +283,7 @@ export interface LookupRequest {
   database: string
   user: string
   password: string
-  /** The linked service's sslMode: 3 require, 4 verify-ca, 5 verify-full (0–2 are refused by the action). */
+  /** The linked service's sslMode number (src/ssl-modes.ts; the action writes only the encrypted ones). */
   sslMode: number
   query: string
   caPem: string
