@@ -24,13 +24,13 @@ import { ensureApproval, decideApproval } from '../src/steps/approval.js'
 import { runState } from '../src/steps/connection-test.js'
 import { matchConnection, toConnectionView } from '../src/steps/connections.js'
 import { decideEndpointAction, ensureEndpoint, listEndpoints } from '../src/steps/endpoint.js'
-import { gitFiles, gitIntegrationOf } from '../src/steps/export.js'
+import { gitFiles } from '../src/steps/export.js'
 import {
   desiredLinkedService,
   diffLinkedService,
   mergeWithExisting
 } from '../src/steps/linked-service.js'
-import { runPreflight, type PreflightFacts } from '../src/steps/preflight.js'
+import { gitIntegrationOf, runPreflight, type PreflightFacts } from '../src/steps/preflight.js'
 import { fakeStepContext } from './fixtures/step-context.js'
 
 type Load = (file: string) => Recording

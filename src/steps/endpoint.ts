@@ -3,7 +3,9 @@
 // server's view of its connection counts too: Data Factory learns of a rejection minutes late.
 import type { ManagedPrivateEndpointResource } from '../azure/gateway.js'
 import { ActionError, answerText, isPermanentRefusal, statusCodeOf } from '../errors.js'
+import { explain } from '../failures.js'
 import { sameText } from '../names.js'
+import { keyVaultGroupId, postgresGroupId } from '../private-link.js'
 import type { StepOutcome } from '../report.js'
 import { driftPolicy, writesNothing, type DriftPolicy } from '../settings.js'
 import {
@@ -15,10 +17,6 @@ import {
 import { requestOptions, type StepContext } from './context.js'
 import { readLinkedService, recordedServerCreatedAt } from './linked-service.js'
 import type { PreflightFacts } from './preflight.js'
-
-export const postgresGroupId = 'postgresqlServer'
-/** A Key Vault's Private Link group. */
-export const keyVaultGroupId = 'vault'
 
 export interface EndpointView {
   name: string
@@ -56,10 +54,10 @@ function targets(endpoint: EndpointView, desired: DesiredEndpoint): boolean {
 
 /**
  * The server-side connection of the endpoint of this name, as the server lists it; or `missing`
- * (the server lists none from it), with what is known of why.
+ * (the server lists none from it), with why and what to do (the catalogue's cause and fix).
  */
 export type ServerConnectionState =
-  { kind?: 'listed'; name: string; status: string } | { kind: 'missing'; why: string }
+  { kind?: 'listed'; name: string; status: string } | { kind: 'missing'; why: string; fix?: string }
 
 /**
  * Whether the server's state of the connection means it is dead before Data Factory shows it.
@@ -76,12 +74,8 @@ function serverRefused(
   return !(sameText(server.status, 'Disconnected') && factoryPending)
 }
 
-/** Why the endpoint of this name cannot serve as is, or undefined when it can. */
-function driftReason(
-  endpoint: EndpointView,
-  desired: DesiredEndpoint,
-  server: ServerConnectionState | undefined
-): string | undefined {
+/** Why the endpoint itself, as Data Factory shows it, cannot serve as is; undefined when it can. */
+function ownDrift(endpoint: EndpointView, desired: DesiredEndpoint): string | undefined {
   if (!sameText(endpoint.privateLinkResourceId, desired.privateLinkResourceId))
     return `it targets ${endpoint.privateLinkResourceId || 'nothing'} instead of ${desired.privateLinkResourceId}`
   if (!sameText(endpoint.groupId, desired.groupId))
@@ -89,6 +83,26 @@ function driftReason(
   if (sameText(endpoint.provisioningState, 'Failed')) return 'its provisioningState is Failed'
   if (isRefusedStatus(endpoint.connectionStatus))
     return `its connection is ${endpoint.connectionStatus}`
+  return undefined
+}
+
+/** The catalogue's fix when the drift is the connection that vanished from the server. */
+function vanishedConnectionFix(
+  endpoint: EndpointView,
+  desired: DesiredEndpoint,
+  server: ServerConnectionState | undefined
+): string | undefined {
+  return server?.kind === 'missing' && !ownDrift(endpoint, desired) ? server.fix : undefined
+}
+
+/** Why the endpoint of this name cannot serve as is, or undefined when it can. */
+function driftReason(
+  endpoint: EndpointView,
+  desired: DesiredEndpoint,
+  server: ServerConnectionState | undefined
+): string | undefined {
+  const own = ownDrift(endpoint, desired)
+  if (own) return own
   if (server?.kind === 'missing')
     // Only a connection Data Factory saw approved has vanished; a Pending endpoint's may still come.
     return sameText(endpoint.connectionStatus, 'Approved')
@@ -287,19 +301,34 @@ function record(
 }
 
 /**
- * Why the server lists no connection from an endpoint Data Factory shows Approved: the server was
- * recreated when its creation time differs from the one the linked service recorded (read only
- * now, in this rare case), else the connection was deleted on the server.
+ * Why the server lists no connection from an endpoint Data Factory shows Approved, in the
+ * catalogue's words: the server was recreated when its creation time differs from the one the
+ * linked service recorded (read only now, in this rare case), else the connection was deleted.
  */
-async function whyMissing(context: StepContext, preflight: PreflightFacts): Promise<string> {
+async function whyMissing(
+  context: StepContext,
+  preflight: PreflightFacts
+): Promise<Extract<ServerConnectionState, { kind: 'missing' }>> {
   const { server, linkedService } = context.settings
   const recorded = recordedServerCreatedAt(
     (await readLinkedService(context, linkedService.name))?.body
   )
   const now = preflight.serverCreatedAt
-  if (recorded && now && recorded !== now)
-    return `server '${server.name}' was recreated under the same name (created ${now}; it was created ${recorded} when linked service '${linkedService.name}' was written), so the server lists no connection from it`
-  return `server '${server.name}' lists no connection from it: a DBA deleted the connection, or the server was restored or recreated`
+  const recreated = recorded !== undefined && now !== undefined && recorded !== now
+  const { cause, fix } = explain(
+    {
+      area: 'resource-manager',
+      code: recreated ? 'ServerRecreated' : 'ConnectionDeleted',
+      message: ''
+    },
+    {
+      server: server.name,
+      serverCreatedAt: now,
+      recordedServerCreatedAt: recorded,
+      linkedService: linkedService.name
+    }
+  )
+  return { kind: 'missing', why: cause, fix }
 }
 
 /** The server's state of the connection of an existing endpoint of this name. */
@@ -320,7 +349,7 @@ async function serverConnectionOf(
   if (match.kind === 'one') return { name: match.connection.name, status: match.connection.status }
   // Several matches are the approval step's to explain.
   if (match.kind === 'many' || !sameText(endpoint.connectionStatus, 'Approved')) return undefined
-  return { kind: 'missing', why: await whyMissing(context, preflight) }
+  return whyMissing(context, preflight)
 }
 
 /** The server's status of the connection when it lists one (it wins over Data Factory's lagging view). */
@@ -400,7 +429,8 @@ export async function ensureEndpoint(
           resource: decision.endpoint.id,
           hint: decision.endpoint.isReserved
             ? 'Data Factory reserves this endpoint: choose another endpoint-name.'
-            : 'Set on-drift: recreate to delete and recreate it, choose another endpoint-name, or delete the endpoint in Data Factory Studio.'
+            : (vanishedConnectionFix(decision.endpoint, desired, server) ??
+              'Set on-drift: recreate to delete and recreate it, choose another endpoint-name, or delete the endpoint in Data Factory Studio.')
         }
       )
     }

@@ -3,34 +3,22 @@
 import { randomBytes, scryptSync } from 'node:crypto'
 import type { RawLinkedService } from '../azure/gateway.js'
 import { armIds } from '../azure/ids.js'
+import { clouds } from '../clouds.js'
 import { ActionError, statusCodeOf } from '../errors.js'
 import type { StepOutcome } from '../report.js'
 import {
   driftPolicy,
   writesNothing,
-  type CloudName,
   type KeyVaultSecretRef,
   type Mode,
-  type Settings,
-  type SslMode
+  type Settings
 } from '../settings.js'
+import { sslModeNumbers } from '../ssl-modes.js'
 import { requestOptions, type StepContext } from './context.js'
 import type { PreflightFacts } from './preflight.js'
 import { probeNames, trackProbe, type ProbeNames } from './probes.js'
 
 type Json = Record<string, unknown>
-
-const sslModeNumbers: Record<SslMode, number> = {
-  require: 3,
-  'verify-ca': 4,
-  'verify-full': 5
-}
-
-const azureCloudTypes: Record<CloudName, string> = {
-  AzureCloud: 'AzurePublic',
-  AzureUSGovernment: 'AzureUsGovernment',
-  AzureChinaCloud: 'AzureChina'
-}
 
 /**
  * A SecureString password comes back masked, so it cannot be compared. Instead an annotation
@@ -163,7 +151,7 @@ export function desiredLinkedService(settings: Settings, serverFqdn: string): Js
         tenant: credential.tenantId,
         servicePrincipalCredentialType: 'ServicePrincipalKey',
         servicePrincipalKey: keyVaultSecret(credential.key),
-        azureCloudType: azureCloudTypes[settings.signIn.cloud.name]
+        azureCloudType: clouds[settings.signIn.cloud.name].dataFactoryCloudType
       })
   }
   return {

@@ -1,15 +1,19 @@
 // Preflight: the factory, its managed VNet and runtime, the server (and the Key Vault linked service)
 // are what the later steps need; anything missing fails here with how to fix it.
-import type { Factory, IntegrationRuntimeResource, Server } from '../azure/gateway.js'
+import type {
+  Factory,
+  FactoryRepoConfigurationUnion,
+  IntegrationRuntimeResource,
+  Server
+} from '../azure/gateway.js'
 import { explain } from '../failures.js'
 import { ActionError, statusCodeOf } from '../errors.js'
 import { sameText } from '../names.js'
+import { postgresGroupId } from '../private-link.js'
 import type { StepOutcome } from '../report.js'
 import type { Settings } from '../settings.js'
 import { toConnectionView, type ConnectionView } from './connections.js'
 import { requestOptions, type Finding, type StepContext } from './context.js'
-import { postgresGroupId } from './endpoint.js'
-import { gitIntegrationOf, type GitIntegration } from './export.js'
 
 export interface PreflightObservation {
   factory?: Pick<Factory, 'id' | 'identity' | 'repoConfiguration'>
@@ -30,6 +34,31 @@ export interface PreflightObservation {
   keyVaultStore?: { name: string; type?: string; baseUrl?: string }
   /** The Private Link groups the server offers (its privateLinkResources); undefined = not read. */
   privateLinkGroups?: string[]
+}
+
+/** The factory's Git repository, from `Factory.repoConfiguration`. */
+export interface GitIntegration {
+  host: 'GitHub' | 'Azure DevOps'
+  /** `owner/repository` (GitHub) or `organization/project/repository` (Azure DevOps). */
+  repository: string
+  collaborationBranch: string
+  /** The repository folder the factory's files live in, e.g. `/` or `/factory`. */
+  rootFolder: string
+}
+
+/** Undefined for a factory in live mode (no `repoConfiguration`). */
+export function gitIntegrationOf(
+  repo: FactoryRepoConfigurationUnion | undefined
+): GitIntegration | undefined {
+  if (!repo) return undefined
+  const devOps = repo.type === 'FactoryVSTSConfiguration'
+  const project = devOps && 'projectName' in repo ? repo.projectName : undefined
+  return {
+    host: devOps ? 'Azure DevOps' : 'GitHub',
+    repository: [repo.accountName, project, repo.repositoryName].filter(Boolean).join('/'),
+    collaborationBranch: repo.collaborationBranch,
+    rootFolder: repo.rootFolder || '/'
+  }
 }
 
 export interface PreflightFacts {

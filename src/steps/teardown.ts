@@ -10,12 +10,13 @@ import {
   unlessNotFound
 } from '../errors.js'
 import { sameText } from '../names.js'
+import { postgresGroupId } from '../private-link.js'
 import type { StepOutcome } from '../report.js'
 import { observeMatch, type ConnectionView, type EndpointRef } from './connections.js'
 import { requestOptions, type StepContext } from './context.js'
 import { isProbe } from './probes.js'
 import { linkedServiceId } from './linked-service.js'
-import { deleteEndpoint, listEndpoints, postgresGroupId, type EndpointView } from './endpoint.js'
+import { deleteEndpoint, listEndpoints, type EndpointView } from './endpoint.js'
 
 interface NamedBody {
   name: string

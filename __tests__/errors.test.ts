@@ -8,10 +8,7 @@ import {
   translateAzureError,
   unlessNotFound
 } from '../src/errors.js'
-
-function restError(statusCode: number, code: string, message: string): Error {
-  return Object.assign(new Error(message), { name: 'RestError', statusCode, code })
-}
+import { restError } from './fixtures/fake-azure.js'
 
 /** A RestError whose raw body is kept, as the SDK's is (its models drop additionalInfo). */
 function restErrorWithBody(statusCode: number, body: { error: { code: string; message: string } }) {
