@@ -389,8 +389,9 @@ export async function describeFailure<T>(
 const missingContainerCodes = new Set(['resourcegroupnotfound', 'subscriptionnotfound'])
 
 /**
- * Undefined when the call answers 404: the resource is absent. A missing resource group or
- * subscription (ResourceGroupNotFound, SubscriptionNotFound) is thrown: it means a wrong input.
+ * Undefined when the call answers 404 (also as the cause of an ActionError): the resource is
+ * absent. A missing resource group or subscription (ResourceGroupNotFound, SubscriptionNotFound)
+ * is thrown: it means a wrong input.
  */
 export async function unlessNotFound<T>(call: () => Promise<T>): Promise<T | undefined> {
   try {

@@ -162,6 +162,9 @@ export const permissions = {
   privateLinkRead: 'Microsoft.DBforPostgreSQL/flexibleServers/privateLinkResources/read',
   connectionRead: 'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/read',
   connectionWrite: 'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/write',
+  /** Checked besides the write when a connection is approved. */
+  connectionApproval:
+    'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnectionsApproval/action',
   connectionDelete: 'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/delete'
 } as const
 

@@ -32,8 +32,7 @@ import { findEndpoint, type EndpointResult } from './endpoint.js'
 
 export const approvePermission = permissions.connectionWrite
 /** The action Azure checks besides the write when a connection is approved. */
-const approveActionPermission =
-  'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnectionsApproval/action'
+const approveActionPermission = permissions.connectionApproval
 
 export type ApprovalDecision =
   | { kind: 'approved' }
