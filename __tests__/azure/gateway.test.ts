@@ -6,7 +6,12 @@ import { DataFactoryManagementClient } from '@azure/arm-datafactory'
 import { PostgreSQLManagementFlexibleServerClient } from '@azure/arm-postgresql-flexible'
 import { createHttpHeaders, type HttpClient, type PipelineRequest } from '@azure/core-rest-pipeline'
 import { privateEndpointIdHeader } from '../../src/azure/clients.js'
-import { createGateway, permissions } from '../../src/azure/gateway.js'
+import {
+  createGateway,
+  permissions,
+  type AzureGateway,
+  type DatasetResource
+} from '../../src/azure/gateway.js'
 import { ActionError } from '../../src/errors.js'
 import { settingsFrom } from '../fixtures/inputs.js'
 
@@ -235,6 +240,75 @@ describe('beginApproveConnection', () => {
     expect(failure.message).toContain(
       "Azure accepted the request, but its operation on '" +
         `${settings.server.id}/privateEndpointConnections/c' failed (InternalServerError: Boom)`
+    )
+  })
+})
+
+describe('every operation', () => {
+  const dataset: DatasetResource = {
+    properties: {
+      type: 'AzurePostgreSqlTable',
+      linkedServiceName: { referenceName: 'ls', type: 'LinkedServiceReference' }
+    }
+  }
+  const calls: Record<string, (azure: AzureGateway) => Promise<unknown>> = {
+    findFactory: (azure) => azure.findFactory(options()),
+    readFactory: (azure) => azure.readFactory(options()),
+    findIntegrationRuntime: (azure) => azure.findIntegrationRuntime(options()),
+    listManagedVirtualNetworks: (azure) => azure.listManagedVirtualNetworks(options()),
+    listManagedPrivateEndpoints: (azure) => azure.listManagedPrivateEndpoints(options()),
+    createManagedPrivateEndpoint: (azure) =>
+      azure.createManagedPrivateEndpoint(
+        'e',
+        { privateLinkResourceId: settings.server.id, groupId: 'postgresqlServer' },
+        options()
+      ),
+    deleteManagedPrivateEndpoint: (azure) => azure.deleteManagedPrivateEndpoint('e', options()),
+    findLinkedService: (azure) => azure.findLinkedService('ls', options()),
+    findRawLinkedService: (azure) => azure.findRawLinkedService('ls', options()),
+    writeLinkedService: (azure) =>
+      azure.writeLinkedService('ls', { type: 'AzurePostgreSql' }, options()),
+    deleteLinkedService: (azure) => azure.deleteLinkedService('ls', options()),
+    listRaw: (azure) => azure.listRaw('pipelines', options()),
+    writeDataset: (azure) => azure.writeDataset('d', dataset, options()),
+    deleteDataset: (azure) => azure.deleteDataset('d', options()),
+    writePipeline: (azure) => azure.writePipeline('p', { activities: [] }, options()),
+    deletePipeline: (azure) => azure.deletePipeline('p', options()),
+    runPipeline: (azure) => azure.runPipeline('p', options()),
+    readPipelineRun: (azure) => azure.readPipelineRun('r', options()),
+    cancelPipelineRun: (azure) => azure.cancelPipelineRun('r', options()),
+    queryActivityRuns: (azure) =>
+      azure.queryActivityRuns('r', { after: new Date(0), before: new Date(1) }, options()),
+    readServer: (azure) => azure.readServer(options()),
+    findServer: (azure) => azure.findServer(options()),
+    findPrivateLinkResources: (azure) => azure.findPrivateLinkResources(options()),
+    listConnections: (azure) => azure.listConnections(options()),
+    beginApproveConnection: (azure) =>
+      azure.beginApproveConnection('c', { description: 'd', privateEndpointId: '' }, options()),
+    deleteConnection: (azure) => azure.deleteConnection('c', options())
+  }
+
+  it.each(Object.entries(calls))(
+    '%s: a refusal is an ActionError with the full ARM id of what failed and a permission to grant',
+    async (_name, call) => {
+      const { azure } = gatewayOver(() =>
+        armError(403, 'AuthorizationFailed', 'The client has no authorization to perform action.')
+      )
+      const failure = await failureOf(call(azure))
+      expect(failure).toBeInstanceOf(ActionError)
+      expect(failure.resource).toMatch(
+        /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.(DataFactory\/factories|DBforPostgreSQL\/flexibleServers)\/[^/]+/
+      )
+      expect(failure.hint).toMatch(/Microsoft\.(DataFactory|DBforPostgreSQL)\/[\w/]+/)
+    }
+  )
+
+  it('the table above covers every operation of the gateway', () => {
+    const { azure } = gatewayOver(() => ({ status: 200 }))
+    expect(Object.keys(calls).sort()).toEqual(
+      Object.keys(azure)
+        .filter((name) => name !== 'ids')
+        .sort()
     )
   })
 })
