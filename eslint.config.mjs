@@ -11,5 +11,23 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }]
     }
+  },
+  {
+    // One seam for Azure: only src/azure/ talks to the SDK; steps use its gateway (src/azure/gateway.ts).
+    files: ['src/**/*.ts'],
+    ignores: ['src/azure/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@azure/arm-*', '@azure/core-*'],
+              message: 'Call Azure through src/azure/gateway.ts, never the SDK.'
+            }
+          ]
+        }
+      ]
+    }
   }
 )

@@ -2,6 +2,8 @@ import { describe, expect, it } from '@jest/globals'
 import {
   explain,
   failureCatalogue,
+  fillTemplate,
+  matches,
   recognise,
   signalFromMessage,
   troubleshootingRows,
@@ -55,6 +57,9 @@ const samples: Record<string, FailureSignal> = {
     code: 'PrivateLinkGroupMissing',
     message: ''
   },
+  // The endpoint step's own codes for a connection the server no longer lists.
+  'server-recreated': { area: 'resource-manager', code: 'ServerRecreated', message: '' },
+  'connection-deleted': { area: 'resource-manager', code: 'ConnectionDeleted', message: '' },
   // A lock's 409, not a busy resource.
   'scope-locked': arm(409, 'ScopeLocked'),
   'approve-forbidden': arm(
@@ -167,6 +172,56 @@ describe('the failure catalogue', () => {
       "No federated credential of app client-id has subject 'the presented subject', which this job presented."
     )
     expect(midRun.cause).not.toMatch(/<[a-zA-Z]+>/)
+  })
+
+  it('words the vanished connection with the server and its two creation times', () => {
+    const recreated = explain(samples['server-recreated'], {
+      server: 'pg-demo',
+      serverCreatedAt: '2026-12-01T10:00:00.000Z',
+      recordedServerCreatedAt: '2026-01-05T09:30:00.000Z',
+      linkedService: 'ls-pg'
+    })
+    expect(recreated.cause).toBe(
+      "server 'pg-demo' was recreated under the same name (created 2026-12-01T10:00:00.000Z; it was created 2026-01-05T09:30:00.000Z when linked service 'ls-pg' was written), so the server lists no connection from it"
+    )
+    expect(recreated.fix).toContain('on-drift: recreate')
+    const deleted = explain(samples['connection-deleted'], { server: 'pg-demo' })
+    expect(deleted.cause).toBe(
+      "server 'pg-demo' lists no connection from it: a DBA deleted the connection, or the server was restored or recreated"
+    )
+    expect(deleted.fix).not.toMatch(/roles and databases/)
+  })
+
+  it('matches every field a matcher gives, and any one matcher of a list', () => {
+    const approve = failureCatalogue.find((kind) => kind.id === 'approve-forbidden')!
+    // Status and permission both hold; either alone does not.
+    expect(matches(approve, samples['approve-forbidden'])).toBe(true)
+    expect(matches(approve, { ...samples['approve-forbidden'], status: 409 })).toBe(false)
+    expect(matches(approve, samples['permission-missing'])).toBe(false)
+    const password = failureCatalogue.find((kind) => kind.id === 'postgres-password')!
+    expect(matches(password, { area: 'connection-test', sqlState: '28P01', message: '' })).toBe(
+      true
+    )
+    expect(matches(password, lookup('password authentication failed for user "u"'))).toBe(true)
+    expect(matches(password, lookup('database "d" does not exist'))).toBe(false)
+    // An inclusive range of statuses.
+    const failed = failureCatalogue.find((kind) => kind.id === 'azure-failed')!
+    expect([499, 500, 599, 600].map((status) => matches(failed, arm(status, 'x')))).toEqual([
+      false,
+      true,
+      true,
+      false
+    ])
+  })
+
+  it('fills a template from the facts, derived ones included, and refuses a name that is no fact', () => {
+    const facts = explain(samples['permission-missing'])
+    expect(facts.fix).toMatch(/^Grant it Data Factory Contributor on /)
+    const rows = troubleshootingRows()
+    expect(rows.map((row) => `${row.cause} ${row.fix}`).join('\n')).not.toMatch(/\{\w+\}/)
+    expect(() => fillTemplate('{notAFact}', {} as Parameters<typeof fillTemplate>[1])).toThrow(
+      'unknown fact {notAFact}'
+    )
   })
 
   it('renders every kind for the README, with <placeholders> for the facts of a run', () => {

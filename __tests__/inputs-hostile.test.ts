@@ -9,7 +9,7 @@ import { inert } from '../src/escape.js'
 import { createActionIO } from '../src/io.js'
 import { run } from '../src/main.js'
 import type { Settings } from '../src/settings.js'
-import { inputProblems, settingsFrom, validInputs } from './helpers.js'
+import { inputProblems, settingsFrom, validInputs } from './fixtures/inputs.js'
 
 const actionInputs = Object.keys(
   (parseYaml(readFileSync('action.yml', 'utf8')) as { inputs: Record<string, unknown> }).inputs

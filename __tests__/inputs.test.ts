@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals'
 import { parse as parseYaml } from 'yaml'
 import { inputDefaults, readSettings } from '../src/inputs.js'
 import { createSecretMasker } from '../src/io.js'
-import { inputProblems, reader, settingsFrom, validInputs } from './helpers.js'
+import { inputProblems, reader, settingsFrom, validInputs } from './fixtures/inputs.js'
 
 const signInIds = {
   'client-id': '3c8d2e1f-6a5b-4f7e-9d0c-8b1a2f3e4d5c',

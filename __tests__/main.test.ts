@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { CancelledError } from '../src/errors.js'
-import { fakeIO, validInputs } from './helpers.js'
+import { fakeIO, validInputs } from './fixtures/inputs.js'
 
 /** Every SDK method called (`dataFactory.factories.get`); each waits until its request is aborted. */
 const clientCalls: string[] = []
@@ -24,13 +24,17 @@ function recordingClient(path: string): unknown {
     }
   })
 }
-const azure = await import('../src/azure.js')
-jest.unstable_mockModule('../src/azure.js', () => ({
-  ...azure,
+const signInModule = await import('../src/azure/sign-in.js')
+jest.unstable_mockModule('../src/azure/sign-in.js', () => ({
+  ...signInModule,
   // Sign-in succeeds at once: these tests are about what follows it.
   createCredential: () => ({
     getToken: async () => ({ token: 'access-token', expiresOnTimestamp: Date.now() + 3_600_000 })
-  }),
+  })
+}))
+const clientsModule = await import('../src/azure/clients.js')
+jest.unstable_mockModule('../src/azure/clients.js', () => ({
+  ...clientsModule,
   createClients: () => ({
     dataFactory: recordingClient('dataFactory'),
     postgres: recordingClient('postgres')

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { runPost } from '../src/post.js'
 import { probeStateName } from '../src/steps/probes.js'
-import { fakeIO, validInputs } from './helpers.js'
+import { fakeIO, validInputs } from './fixtures/inputs.js'
 
 describe('runPost', () => {
   it('does nothing, not even reading the inputs, when main left no probe', async () => {

@@ -17,19 +17,21 @@ import {
   type Answer,
   type Recording
 } from '../contract/recordings.js'
-import { withRawBody, type AzureClients } from '../src/azure.js'
+import type { AzureClients } from '../src/azure/clients.js'
+import { createGateway, type AzureGateway } from '../src/azure/gateway.js'
+import type { Settings } from '../src/settings.js'
 import { ensureApproval, decideApproval } from '../src/steps/approval.js'
 import { runState } from '../src/steps/connection-test.js'
 import { matchConnection, toConnectionView } from '../src/steps/connections.js'
 import { decideEndpointAction, ensureEndpoint, listEndpoints } from '../src/steps/endpoint.js'
-import { gitFiles, gitIntegrationOf } from '../src/steps/export.js'
+import { gitFiles } from '../src/steps/export.js'
 import {
   desiredLinkedService,
   diffLinkedService,
   mergeWithExisting
 } from '../src/steps/linked-service.js'
-import { runPreflight, type PreflightFacts } from '../src/steps/preflight.js'
-import { fakeStepContext } from './step-context.js'
+import { gitIntegrationOf, runPreflight, type PreflightFacts } from '../src/steps/preflight.js'
+import { fakeStepContext } from './fixtures/step-context.js'
 
 type Load = (file: string) => Recording
 
@@ -97,6 +99,9 @@ const servedAs = (method: string, uri: string, body: unknown) => ({
 
 const subscriptionId = '00000000-0000-0000-0000-000000000000'
 
+/** Call options for a gateway call that nothing cancels. */
+const signal = () => ({ abortSignal: new AbortController().signal })
+
 /** The real SDK clients over the recorded transport; no request leaves the process. */
 function recordedClients(answers: ReturnType<typeof served>): AzureClients {
   const { httpClient } = recordedTransport(answers)
@@ -114,6 +119,16 @@ function recordedClients(answers: ReturnType<typeof served>): AzureClients {
   }
 }
 
+/** The action's gateway over the real SDK clients over the recorded transport. */
+function recordedGateway(answers: ReturnType<typeof served>) {
+  return (settings: Settings): AzureGateway => createGateway(recordedClients(answers), settings)
+}
+
+/** The gateway for the default inputs' target over the recorded transport. */
+function recordedGatewayFor(answers: ReturnType<typeof served>): AzureGateway {
+  return fakeStepContext(recordedGateway(answers)).context.azure
+}
+
 const anyArm = 'https://management.azure.com/subscriptions/s/resourceGroups/g/providers'
 const endpointsUri = `${anyArm}/Microsoft.DataFactory/factories/f/managedVirtualNetworks/default/managedPrivateEndpoints`
 const connectionsUri = `${anyArm}/Microsoft.DBforPostgreSQL/flexibleServers/s/privateEndpointConnections`
@@ -125,7 +140,7 @@ const propertiesOf = (load: Load, file: string) =>
 async function endpointViewsOf(load: Load, file: string, listed: boolean) {
   const body = bodyOf(load, file)
   const { context } = fakeStepContext(
-    recordedClients([servedAs('GET', endpointsUri, listed ? body : { value: [body] })])
+    recordedGateway([servedAs('GET', endpointsUri, listed ? body : { value: [body] })])
   )
   return listEndpoints(context)
 }
@@ -162,7 +177,7 @@ async function provisioningEndpoint(load: Load, file: string, listed: boolean) {
 async function createdEndpoint(load: Load, file: string) {
   const created = bodyOf(load, file)
   const { context } = fakeStepContext(
-    recordedClients([
+    recordedGateway([
       servedAs('GET', endpointsUri, { value: [] }),
       ...served(load, file),
       servedAs('GET', endpointsUri, { value: [created] })
@@ -190,15 +205,17 @@ async function connectionViewOf(load: Load, file: string) {
 
 /** The linked service decision over a recorded linked service answer, read as the action reads it. */
 async function linkedServiceOver(load: Load, file: string) {
-  const { dataFactory } = recordedClients([
-    servedAs(
-      'GET',
-      `${anyArm}/Microsoft.DataFactory/factories/f/linkedservices/l`,
-      bodyOf(load, file)
-    )
-  ])
-  const { body } = await withRawBody((raw) => dataFactory.linkedServices.get('g', 'f', 'l', raw))
-  const { context } = fakeStepContext({})
+  const { context } = fakeStepContext(
+    recordedGateway([
+      servedAs(
+        'GET',
+        `${anyArm}/Microsoft.DataFactory/factories/f/linkedservices/l`,
+        bodyOf(load, file)
+      )
+    ])
+  )
+  const read = await context.azure.findRawLinkedService('l', signal())
+  const body = read?.body
   const desired = mergeWithExisting(
     desiredLinkedService(context.settings, 'pg-demo.postgres.database.azure.com'),
     body,
@@ -210,8 +227,7 @@ async function linkedServiceOver(load: Load, file: string) {
 
 /** A pipeline run as the SDK reads it, and the action's state of it. */
 async function pipelineRunOf(load: Load, file: string) {
-  const { dataFactory } = recordedClients(served(load, file))
-  const run = await dataFactory.pipelineRuns.get('g', 'f', 'r')
+  const run = await recordedGatewayFor(served(load, file)).readPipelineRun('r', signal())
   return { run, state: runState(run.status) }
 }
 
@@ -243,7 +259,7 @@ function privateLinkResourcesExample() {
 
 function preflightWithoutRuntime(load: Load, inputs: Record<string, string>) {
   const { context } = fakeStepContext(
-    recordedClients([
+    recordedGateway([
       ...served(
         load,
         'netsdk-datafactory_integrationruntime-get-missing-404.json',
@@ -293,7 +309,7 @@ const cases: Record<string, (load: Load) => Promise<void>> = {
     )
     const server = await postgres.servers.get('g', 's')
     const listed = (server.privateEndpointConnections ?? []).map(toConnectionView)
-    const clients = recordedClients(
+    const clients = recordedGateway(
       served(
         load,
         'azcli-postgresql_pec-put-approve-202.json',
@@ -325,7 +341,7 @@ const cases: Record<string, (load: Load) => Promise<void>> = {
   'azcli-postgresql_server-get-with-pending-connection.json': async (load) => {
     const file = 'azcli-postgresql_server-get-with-pending-connection.json'
     const { context } = fakeStepContext(
-      recordedClients([
+      recordedGateway([
         ...served(load, file),
         servedAs('GET', `${anyArm}/Microsoft.DataFactory/factories/f/integrationRuntimes/r`, {
           name: 'r',
@@ -355,7 +371,7 @@ const cases: Record<string, (load: Load) => Promise<void>> = {
     const rejected = bodyOf(load, 'azcli-postgresql_pec-get-rejected.json')
     // What this run read before the DBA rejected it: the same connection, Pending.
     const ourRead = await connectionViewOf(load, 'azcli-postgresql_pec-get-rejected.json')
-    const clients = recordedClients([
+    const clients = recordedGateway([
       ...served(
         load,
         'azcli-postgresql_pec-put-approve-rejected-202.json',
@@ -417,14 +433,13 @@ const cases: Record<string, (load: Load) => Promise<void>> = {
     )
   },
   'cliext-datafactory-2022_factory-put.json': async (load) => {
-    const { dataFactory } = recordedClients([
+    const factory = await recordedGatewayFor([
       servedAs(
         'GET',
         `${anyArm}/Microsoft.DataFactory/factories/f`,
         bodyOf(load, 'cliext-datafactory-2022_factory-put.json')
       )
-    ])
-    const factory = await dataFactory.factories.get('g', 'f')
+    ]).readFactory(signal())
     expect(factory.identity?.principalId).toBe('42bf85ee-d628-4b15-8fb1-fe990570596c')
     // Live mode: no Git integration to warn about.
     expect(gitIntegrationOf(factory.repoConfiguration)).toBeUndefined()
@@ -443,11 +458,9 @@ const cases: Record<string, (load: Load) => Promise<void>> = {
     )
   },
   'cliext-datafactory-main_child-delete.json': async (load) => {
-    const { dataFactory } = recordedClients(
-      served(load, 'cliext-datafactory-main_child-delete.json')
-    )
+    const azure = recordedGatewayFor(served(load, 'cliext-datafactory-main_child-delete.json'))
     // 200 with no body: done (the call throws on anything the SDK does not accept).
-    await dataFactory.linkedServices.delete('g', 'f', 'l')
+    await azure.deleteLinkedService('l', signal())
   },
   'cliext-datafactory-main_linkedservice-put-securestring.json': async (load) => {
     const { decision } = await linkedServiceOver(
@@ -492,10 +505,9 @@ const cases: Record<string, (load: Load) => Promise<void>> = {
     expect(exported.files.map((file) => file.content).join('')).not.toContain('encryptedCredential')
   },
   'cliext-datafactory-main_pipeline-createrun.json': async (load) => {
-    const { dataFactory } = recordedClients(
+    const runId = await recordedGatewayFor(
       served(load, 'cliext-datafactory-main_pipeline-createrun.json')
-    )
-    const { runId } = await dataFactory.pipelines.createRun('g', 'f', 'p')
+    ).runPipeline('p', signal())
     expect(runId).toBe('9c51f7b2-a656-11eb-9afd-84a93e64b16e')
   },
   // message is null until the run ends: the run is still running, nothing is read from it.

@@ -4,6 +4,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { postgresGroupId } from '../src/private-link.js'
+import { sslModeNumbers } from '../src/ssl-modes.js'
 import {
   azureCli,
   azureCliLogin,
@@ -121,7 +123,7 @@ class AzureCliScript {
 
   /** The seed's command, which polls a Provisioning resource by itself; or a PUT and our own polling. */
   async createEndpoint(command: EndpointCommand): Promise<void> {
-    const properties = { privateLinkResourceId: this.ids.server, groupId: 'postgresqlServer' }
+    const properties = { privateLinkResourceId: this.ids.server, groupId: postgresGroupId }
     if (command === 'az resource create') {
       await this.az([
         'resource',
@@ -192,7 +194,7 @@ class AzureCliScript {
           server: asObject(server.properties).fullyQualifiedDomainName,
           port: 5432,
           database: benchNames.database,
-          sslMode: 3,
+          sslMode: sslModeNumbers.require,
           username: role.name,
           authenticationType: 'BasicAuth',
           password: { type: 'SecureString', value: role.password }

@@ -62,6 +62,8 @@ describe.each(breakages)('when %s (Data Factory still shows Approved)', (_what, 
       const error = again.errors.join('\n')
       expect(error).toMatch(why)
       expect(error).toContain('on-drift: recreate')
+      // The hint is the catalogue's fix for a vanished connection, not the general drift hint.
+      expect(error).toContain('whose new Pending connection is approved as on a first run')
       expect(error).not.toMatch(/approval-timeout/)
       // Nothing was written to find that out.
       expect(

@@ -359,6 +359,18 @@ export function translateAzureError(
   })
 }
 
+/** What Azure (or the library) said, without the gateway's wording: the cause of an ActionError. */
+export function answerText(error: unknown): string {
+  const answer = error instanceof ActionError && error.cause !== undefined ? error.cause : error
+  return answer instanceof Error ? answer.message : String(answer)
+}
+
+/** `error` as an ActionError: itself, or one carrying its message (a gateway call throws ActionErrors). */
+export function asActionError(error: unknown): ActionError {
+  if (error instanceof ActionError) return error
+  return new ActionError(error instanceof Error ? error.message : String(error), { cause: error })
+}
+
 /** Runs `call`; a failure becomes an ActionError naming the operation, resource and permission. */
 export async function describeFailure<T>(
   what: string,
@@ -377,14 +389,15 @@ export async function describeFailure<T>(
 const missingContainerCodes = new Set(['resourcegroupnotfound', 'subscriptionnotfound'])
 
 /**
- * Undefined when the call answers 404: the resource is absent. A missing resource group or
- * subscription (ResourceGroupNotFound, SubscriptionNotFound) is thrown: it means a wrong input.
+ * Undefined when the call answers 404 (also as the cause of an ActionError): the resource is
+ * absent. A missing resource group or subscription (ResourceGroupNotFound, SubscriptionNotFound)
+ * is thrown: it means a wrong input.
  */
 export async function unlessNotFound<T>(call: () => Promise<T>): Promise<T | undefined> {
   try {
     return await call()
   } catch (error) {
-    const code = isRestError(error) ? (error.code ?? '').toLowerCase() : ''
+    const code = (restErrorOf(error)?.code ?? '').toLowerCase()
     if (statusCodeOf(error) === 404 && !missingContainerCodes.has(code)) return undefined
     throw error
   }

@@ -17,7 +17,6 @@ import {
 import type {
   ApprovalMode,
   AuthMethod,
-  CloudName,
   CloudSettings,
   DatabaseCredential,
   DriftPolicy,
@@ -25,9 +24,10 @@ import type {
   LinkedServiceAuth,
   Mode,
   ServerRef,
-  Settings,
-  SslMode
+  Settings
 } from './settings.js'
+import { cloudNames, clouds } from './clouds.js'
+import { encryptedSslModes, sslModeNumbers, type SslMode } from './ssl-modes.js'
 
 /** Defaults, as action.yml declares them (a local run without the runner gets the same). */
 export const inputDefaults = {
@@ -50,29 +50,6 @@ export const inputDefaults = {
   force: 'false',
   'linked-service-auth': 'password'
 } as const
-
-export const clouds: Record<CloudName, Omit<CloudSettings, 'customAuthorityHost'>> = {
-  AzureCloud: {
-    name: 'AzureCloud',
-    resourceManagerEndpoint: 'https://management.azure.com',
-    authorityHost: 'https://login.microsoftonline.com',
-    oidcAudience: 'api://AzureADTokenExchange'
-  },
-  AzureUSGovernment: {
-    name: 'AzureUSGovernment',
-    resourceManagerEndpoint: 'https://management.usgovcloudapi.net',
-    authorityHost: 'https://login.microsoftonline.us',
-    oidcAudience: 'api://AzureADTokenExchangeUSGov'
-  },
-  AzureChinaCloud: {
-    name: 'AzureChinaCloud',
-    resourceManagerEndpoint: 'https://management.chinacloudapi.cn',
-    authorityHost: 'https://login.chinacloudapi.cn',
-    oidcAudience: 'api://AzureADTokenExchangeChina'
-  }
-}
-
-const refusedSslModes: Record<string, string> = { disable: '0', allow: '1', prefer: '2' }
 
 // GitHub's core.getBooleanInput reads exactly these (YAML 1.2 core schema booleans).
 const booleanSpellings: Record<string, boolean> = {
@@ -255,7 +232,7 @@ function urlProblem(value: string): string | undefined {
 }
 
 function readCloud(parser: InputParser): CloudSettings {
-  const cloud = clouds[parser.choice('environment', Object.keys(clouds) as CloudName[])]
+  const cloud = clouds[parser.choice('environment', cloudNames)]
   const authorityHost = parser.url('authority-host')
   return {
     name: cloud.name,
@@ -415,16 +392,17 @@ function readCredential(
 
 function readSslMode(parser: InputParser): SslMode {
   const value = parser.text('ssl-mode')
-  const refused = refusedSslModes[value.toLowerCase()]
-  if (refused !== undefined) {
+  const known = Object.hasOwn(sslModeNumbers, value.toLowerCase())
+  const name = value.toLowerCase() as keyof typeof sslModeNumbers
+  if (known && !(encryptedSslModes as readonly string[]).includes(name)) {
     parser.refuse(
       'ssl-mode',
       value,
-      `sslMode ${refused} is refused: this action makes an encrypted private connection; use require, verify-ca or verify-full`
+      `sslMode ${sslModeNumbers[name]} is refused: this action makes an encrypted private connection; use ${encryptedSslModes.slice(0, -1).join(', ')} or ${encryptedSslModes.at(-1)}`
     )
     return 'require'
   }
-  return parser.choice<SslMode>('ssl-mode', ['require', 'verify-ca', 'verify-full'])
+  return parser.choice<SslMode>('ssl-mode', [...encryptedSslModes])
 }
 
 /**

@@ -1,15 +1,15 @@
 // Orchestration only: read settings, sign in, run the steps in order, report (always).
+import { createClients } from './azure/clients.js'
+import { createGateway, type AzureGateway } from './azure/gateway.js'
 import {
   chooseAuthMethod,
-  createClients,
   createCredential,
   logSignIn,
   sharedTokenCache,
   signIn,
   watchIdTokens,
-  type AuthChoice,
-  type AzureClients
-} from './azure.js'
+  type AuthChoice
+} from './azure/sign-in.js'
 import { formatDuration } from './duration.js'
 import { ActionError, CancelledError } from './errors.js'
 import { readMode, readSettings } from './inputs.js'
@@ -111,7 +111,8 @@ export function explainTimeout(error: unknown, signal: AbortSignal, timeoutMs: n
 
 /**
  * Signs in as the inputs say (main and post alike): the credential, which ID tokens it presented
- * (for the sign-in step's diagnosis) and the two SDK clients. No request is sent yet.
+ * (for the sign-in step's diagnosis) and the Azure gateway over the two SDK clients. No request is
+ * sent yet.
  */
 export function connect(
   settings: Settings,
@@ -120,7 +121,7 @@ export function connect(
   auth: AuthChoice
   idTokens: ReturnType<typeof watchIdTokens>
   credential: TokenCredential
-  clients: AzureClients
+  azure: AzureGateway
 } {
   const auth = chooseAuthMethod(settings.signIn, process.env)
   logSignIn(auth, settings, io.log)
@@ -128,7 +129,12 @@ export function connect(
   const credential = sharedTokenCache(
     createCredential(auth.method, settings.signIn, idTokens.fetch)
   )
-  return { auth, idTokens, credential, clients: createClients(settings, credential, io.log) }
+  return {
+    auth,
+    idTokens,
+    credential,
+    azure: createGateway(createClients(settings, credential, io.log), settings)
+  }
 }
 
 /** Cancels through `controller` on the runner's SIGINT (and the SIGTERM 7.5 s later). */
@@ -161,12 +167,12 @@ export async function run(io: ActionIO = createActionIO()): Promise<void> {
         ? io.pullRequestComments(settings.githubToken)
         : undefined
     if (comments) planComment = { comments, marker: planCommentMarker(settings) }
-    const { auth, idTokens, credential, clients } = connect(settings, io)
+    const { auth, idTokens, credential, azure } = connect(settings, io)
     // One signal for every wait and SDK call: the runner's cancel or the `timeout` input.
     const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(settings.timeoutMs)])
     const context: StepContext = {
       settings,
-      clients,
+      azure,
       log: io.log,
       waiter: new Waiter({
         pollIntervalMs: settings.pollIntervalMs,

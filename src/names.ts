@@ -1,6 +1,7 @@
 // The rules for every name and id an input gives (Azure's, as azure-api.md §1.2 and Microsoft Learn's
 // naming rules state them), what a refused value most likely meant, and the names this action derives.
 import { codePoint, invisibleCharacter, quoted } from './escape.js'
+import { clouds } from './clouds.js'
 
 export interface NameRule {
   pattern: RegExp
@@ -32,9 +33,13 @@ function nameFromId(value: string): string | undefined {
   return value.startsWith('/subscriptions/') ? `use ${quoted(lastSegment(value))}` : undefined
 }
 
-// The DNS suffixes of flexible servers in the public, US Government and China clouds.
-const serverHostSuffix =
-  /\.postgres\.database\.(?:azure\.com|usgovcloudapi\.net|chinacloudapi\.cn)$/i
+// The DNS suffixes of flexible servers in every cloud.
+const serverHostSuffix = new RegExp(
+  `\\.(?:${Object.values(clouds)
+    .map((cloud) => cloud.postgresHostSuffix.replace(/\./g, '\\.'))
+    .join('|')})$`,
+  'i'
+)
 
 function suggestServerName(value: string): string | undefined {
   if (value.startsWith('/subscriptions/'))

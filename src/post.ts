@@ -21,7 +21,7 @@ export async function runPost(io: ActionIO): Promise<void> {
     const signal = AbortSignal.timeout(postLimitMs)
     const context: StepContext = {
       settings,
-      clients: connect(settings, io).clients,
+      azure: connect(settings, io).azure,
       log: io.log,
       waiter: new Waiter({
         pollIntervalMs: settings.pollIntervalMs,

@@ -1,4 +1,6 @@
 // The typed, validated form of every input: what the steps read instead of raw strings.
+import type { CloudName } from './clouds.js'
+import type { SslMode } from './ssl-modes.js'
 
 /**
  * apply and destroy write; plan and check write nothing (check runs the connection test, whose
@@ -17,9 +19,7 @@ export function driftPolicy(settings: Pick<Settings, 'mode' | 'onDrift'>): Drift
 }
 export type DriftPolicy = 'fail' | 'recreate'
 export type AuthMethod = 'oidc' | 'client-secret' | 'azure-cli' | 'managed-identity'
-export type CloudName = 'AzureCloud' | 'AzureUSGovernment' | 'AzureChinaCloud'
 export type ApprovalMode = 'auto' | 'wait' | 'none'
-export type SslMode = 'require' | 'verify-ca' | 'verify-full'
 export type LinkedServiceAuth = 'password' | 'system-assigned-identity' | 'service-principal'
 
 export interface CloudSettings {
@@ -32,7 +32,7 @@ export interface CloudSettings {
 }
 
 export interface SignInSettings {
-  /** `auto` is still unresolved here: it depends on the runner's environment (see azure.ts). */
+  /** `auto` is still unresolved here: it depends on the runner's environment (see azure/sign-in.ts). */
   requested: AuthMethod | 'auto'
   clientId?: string
   tenantId?: string

@@ -1,8 +1,8 @@
 // Resource Manager's guardrails as the emulator answers them: a Deny policy's 403 in the shape
 // Microsoft publishes, a lock's 409 ScopeLocked by level and operation, nothing for reads.
 import { describe, expect, it } from '@jest/globals'
-import { governanceRefusal, type DenyPolicySeed } from '../src/governance.js'
-import type { EmuRequest, HttpMethod } from '../src/types.js'
+import { governanceRefusal } from '../src/governance.js'
+import type { DenyPolicySeed, EmuRequest, HttpMethod } from '../src/types.js'
 
 const group = '/subscriptions/s1/resourceGroups/rg'
 const connection = `${group}/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg/privateEndpointConnections/c1`

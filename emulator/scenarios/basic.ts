@@ -1,5 +1,6 @@
 // A complete, realistic scenario: one tenant, subscription and resource group holding a managed-VNet
 // factory and a Ready PostgreSQL server, a deployer principal, and a look-alike foreign connection.
+import { clouds } from '../../src/clouds.js'
 import { microsoftManagedSubscriptionId } from '../src/datafactory.js'
 import { testDelays } from '../src/delays.js'
 import { emulatorUrlPlaceholder, type Scenario } from '../src/types.js'
@@ -43,7 +44,7 @@ export function basicScenario(overrides: Partial<Scenario> = {}): Scenario {
           {
             issuer: `${emulatorUrlPlaceholder}/github-oidc`,
             subject: basicIds.githubSubject,
-            audience: 'api://AzureADTokenExchange'
+            audience: clouds.AzureCloud.oidcAudience
           }
         ],
         roles: [{ scope: resourceGroupScope, role: 'Contributor' }]

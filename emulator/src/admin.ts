@@ -1,13 +1,14 @@
 // The emulator's own control surface (no Azure API has it): a DBA's approvals, fault injection,
 // the request log, state snapshots and reset; as an in-process client and under /_emulator/.
-import type { DenyPolicySeed, LockSeed } from './governance.js'
 import type { AccessTokenOptions, GithubTokenOptions } from './identity.js'
 import type {
+  DenyPolicySeed,
   KeyVaultSecretSeed,
   EmuRequest,
   EmuResponse,
   HttpMethod,
   KeyVaultSeed,
+  LockSeed,
   RoleAssignment,
   Route,
   Scenario

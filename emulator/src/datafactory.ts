@@ -3,6 +3,7 @@
 // linked services, datasets and pipelines.
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { redact } from './admin.js'
+import { postgresGroupId } from '../../src/private-link.js'
 import { armError, ifMatchFailure, resourceNotFound } from './arm-errors.js'
 import type { ConnectionStateChange, PostgresProvider, ServerView } from './postgres-flexible.js'
 import { sameText } from './router.js'
@@ -625,7 +626,7 @@ export function createDataFactoryProvider(options: {
         `The private link resource '${resourceId}' was not found.`
       )
     }
-    if (!sameText(groupId, 'postgresqlServer')) {
+    if (!sameText(groupId, postgresGroupId)) {
       return invalidResourceRequest(
         400,
         'InvalidResourceRequest',

@@ -3,40 +3,7 @@
 import { armError } from './arm-errors.js'
 import { isWithinScope } from './rbac.js'
 import { pathSegments } from './router.js'
-import type { EmuRequest, EmuResponse } from './types.js'
-
-/** One test of a Deny rule on the request body (policy's `field` conditions, as far as we need). */
-export interface PolicyCondition {
-  /** A dotted path into the request body: 'properties.privateEndpoint.id'. */
-  field: string
-  exists?: boolean
-  equals?: string
-  notEquals?: string
-  /** The field (an ARM id) names another subscription than the resource's own. */
-  otherSubscription?: boolean
-}
-
-/** A policy assignment whose definition denies a resource type's writes when its conditions hold. */
-export interface DenyPolicySeed {
-  /** The assignment: name (its id's last segment), display name and scope (it applies at and below). */
-  assignment: { name: string; displayName: string; scope: string }
-  /** Defaults: id `/providers/Microsoft.Authorization/policyDefinitions/<name>` (a built-in one). */
-  definition: { name: string; displayName: string; id?: string }
-  /** The governed type: 'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections'. */
-  resourceType: string
-  /** Denies when all of these hold (none = every write of the type)… */
-  allOf?: PolicyCondition[]
-  /** …and, when given, at least one of these. */
-  anyOf?: PolicyCondition[]
-}
-
-/** A management lock (Microsoft.Authorization/locks) on a scope. */
-export interface LockSeed {
-  name: string
-  /** The locked resource group or resource; everything below it is locked too. */
-  scope: string
-  level: 'CanNotDelete' | 'ReadOnly'
-}
+import type { DenyPolicySeed, EmuRequest, EmuResponse, LockSeed, PolicyCondition } from './types.js'
 
 export interface Governance {
   policies: DenyPolicySeed[]

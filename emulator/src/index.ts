@@ -27,7 +27,6 @@ export type {
 } from './admin.js'
 export { seededRandom, strayedSecret } from './admin.js'
 export type { AccessTokenOptions, GithubTokenOptions } from './identity.js'
-export type { DenyPolicySeed, LockSeed, PolicyCondition } from './governance.js'
 export { azureCli, azureCliLogin, azureCliMissing, type AzureCliResult } from './azure-cli.js'
 export { testDelays } from './delays.js'
 export * from './types.js'

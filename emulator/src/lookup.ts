@@ -1,23 +1,21 @@
 // What Data Factory's Lookup activity does with a PostgreSQL v2 linked service: one query, first row.
 import type { ConnectionOptions } from 'node:tls'
 import pg from 'pg'
+import { encryptedSslModesText, isEncryptedSslMode, sslModeNumbers } from '../../src/ssl-modes.js'
 import type { LookupRequest, LookupResult } from './types.js'
 
-/**
- * 3 require, 4 verify-ca, 5 verify-full. Refusing 0–2 outright is a modelling choice (a real Prefer would
- * negotiate TLS); the action never writes them.
- */
-const encryptedSslModes = new Set([3, 4, 5])
+// Refusing the unencrypted modes outright is a modelling choice (a real Prefer would negotiate
+// TLS); the action never writes them.
 
 /** TLS options for the linked service's sslMode; undefined for modes the emulated server cannot accept. */
 function tlsOptions(req: LookupRequest): ConnectionOptions | undefined {
-  if (!encryptedSslModes.has(req.sslMode)) return undefined
+  if (!isEncryptedSslMode(req.sslMode)) return undefined
   return {
     ca: req.caPem,
     // SNI and the host name check use the FQDN although the socket goes to 127.0.0.1
     servername: req.serverName,
     // require and verify-ca skip only the host name check, as in libpq; the chain is always verified
-    ...(req.sslMode < 5 && { checkServerIdentity: () => undefined })
+    ...(req.sslMode !== sslModeNumbers['verify-full'] && { checkServerIdentity: () => undefined })
   }
 }
 
@@ -38,7 +36,7 @@ export async function runLookup(req: LookupRequest): Promise<LookupResult> {
       errorCode: 'UNSUPPORTED_SSL_MODE',
       message:
         `sslMode ${req.sslMode} is not supported: Azure Database for PostgreSQL requires ` +
-        'encrypted connections (use 3 require, 4 verify-ca or 5 verify-full)'
+        `encrypted connections (use ${encryptedSslModesText()})`
     }
   }
   const client = new pg.Client({

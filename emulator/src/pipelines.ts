@@ -8,12 +8,19 @@ import {
   type DataFactoryProvider,
   type FactoryView
 } from './datafactory.js'
+import { sslModeNumbers } from '../../src/ssl-modes.js'
 import { armError } from './arm-errors.js'
 import { sleep } from './delays.js'
 import type { PostgresProvider } from './postgres-flexible.js'
-import type { ProviderContext } from './providers.js'
 import { sameText } from './router.js'
-import type { EmuRequest, EmuResponse, FactorySeed, KeyVaultSecretSeed, Route } from './types.js'
+import type {
+  EmuRequest,
+  EmuResponse,
+  FactorySeed,
+  KeyVaultSecretSeed,
+  ProviderContext,
+  Route
+} from './types.js'
 
 /** Known only to this process: the factories' managed identities sign in with passwords derived from it. */
 const identitySecret = randomBytes(32)
@@ -264,7 +271,8 @@ export function createPipelineRuns(options: {
       database: typeof connection.database === 'string' ? connection.database : 'postgres',
       user: credentials.user,
       password: credentials.password,
-      sslMode: Number(connection.sslMode ?? 2),
+      // Data Factory's default when the linked service names none.
+      sslMode: Number(connection.sslMode ?? sslModeNumbers.prefer),
       query: lookupQuery(asRecord(typeProperties.source), dataset),
       caPem: ctx.caPem,
       timeoutMs: connectTimeoutSeconds * 1000

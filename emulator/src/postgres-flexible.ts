@@ -1,6 +1,8 @@
 // Microsoft.DBforPostgreSQL/flexibleServers: servers, their private endpoint connections and the
 // long-running operations (Azure-AsyncOperation / Location) that approve, reject or delete them.
 import { randomUUID } from 'node:crypto'
+import { clouds } from '../../src/clouds.js'
+import { postgresGroupId } from '../../src/private-link.js'
 import { armError, resourceNotFound } from './arm-errors.js'
 import { sameText } from './router.js'
 import type { Delays, EmuRequest, EmuResponse, Route, ServerSeed } from './types.js'
@@ -98,9 +100,10 @@ export interface PostgresProvider {
 const provider = 'Microsoft.DBforPostgreSQL'
 const serverType = `${provider}/flexibleServers`
 const connectionType = `${serverType}/privateEndpointConnections`
-const groupId = 'postgresqlServer'
 const serverPath = `/subscriptions/:subscriptionId/resourceGroups/:resourceGroupName/providers/${serverType}/:serverName`
 const connectionsPath = `${serverPath}/privateEndpointConnections`
+/** The emulator is a public-cloud Azure. */
+const hostSuffix = clouds.AzureCloud.postgresHostSuffix
 const operationsPath = `/subscriptions/:subscriptionId/providers/${provider}/locations/:location`
 
 /** The version @azure/arm-postgresql-flexible 9 sends, and the earlier ones that have these APIs. */
@@ -121,7 +124,7 @@ export function serverResourceId(seed: ServerSeed): string {
 
 /** The certificate and the linked service's `server` both use this name. */
 export function serverFqdn(seed: ServerSeed): string {
-  return seed.fullyQualifiedDomainName ?? `${seed.name}.postgres.database.azure.com`
+  return seed.fullyQualifiedDomainName ?? `${seed.name}.${hostSuffix}`
 }
 
 function privateEndpointName(privateEndpointId: string): string {
@@ -188,7 +191,7 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
   }
 
   function privateLinkGroupsOf(server: ServerRecord): string[] {
-    return server.seed.privateLinkGroups ?? (server.view.vnetIntegrated ? [] : [groupId])
+    return server.seed.privateLinkGroups ?? (server.view.vnetIntegrated ? [] : [postgresGroupId])
   }
 
   function findServer(id: string): ServerRecord | undefined {
@@ -211,7 +214,7 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
       type: connectionType,
       properties: {
         privateEndpoint: { id: connection.privateEndpointId },
-        groupIds: [groupId],
+        groupIds: [postgresGroupId],
         // No description key when there is none (azcli-postgresql_server-get-with-pending-connection.json).
         privateLinkServiceConnectionState: {
           status: connection.status,
@@ -229,7 +232,7 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
       ? {
           publicNetworkAccess: 'Disabled',
           delegatedSubnetResourceId: seed.delegatedSubnetResourceId,
-          privateDnsZoneArmResourceId: `/subscriptions/${seed.subscriptionId}/resourceGroups/${seed.resourceGroup}/providers/Microsoft.Network/privateDnsZones/${seed.name}.private.postgres.database.azure.com`
+          privateDnsZoneArmResourceId: `/subscriptions/${seed.subscriptionId}/resourceGroups/${seed.resourceGroup}/providers/Microsoft.Network/privateDnsZones/${seed.name}.private.${hostSuffix}`
         }
       : { publicNetworkAccess: seed.publicNetworkAccess ?? 'Enabled' }
     // The keys of azcli-postgresql_server-get-with-pending-connection.json (values of this emulator's
@@ -491,7 +494,7 @@ export function createPostgresProvider(options: PostgresProviderOptions): Postgr
           properties: {
             groupId: group,
             requiredMembers: [group],
-            requiredZoneNames: ['privatelink.postgres.database.azure.com']
+            requiredZoneNames: [`privatelink.${hostSuffix}`]
           }
         }))
         return { status: 200, body: { value } }

@@ -3,23 +3,7 @@
 import { createDataFactoryProvider } from './datafactory.js'
 import { createPipelineRuns, managedIdentityPassword, managedIdentityRole } from './pipelines.js'
 import { createPostgresProvider } from './postgres-flexible.js'
-import type {
-  Delays,
-  LookupRequest,
-  LookupResult,
-  PostgresAddress,
-  Route,
-  Scenario
-} from './types.js'
-
-export interface ProviderContext {
-  scenario: Scenario
-  delays: Delays
-  /** where the real PostgreSQL standing for a server listens (undefined = none started) */
-  postgresAddress(serverId: string): PostgresAddress | undefined
-  runLookup(req: LookupRequest): Promise<LookupResult>
-  caPem: string
-}
+import type { ProviderContext, Route, Scenario } from './types.js'
 
 export interface ProviderAdmin {
   /** as a DBA would in the portal: set a server-side connection's status */

@@ -27,7 +27,7 @@ import { governanceRefusal } from './governance.js'
 import { createIdentity, type Identity } from './identity.js'
 import type { PostgresCluster, PostgresClusterOptions } from './postgres-cluster.js'
 import { serverFqdn, serverResourceId } from './postgres-flexible.js'
-import type { ProviderAdmin, ProviderContext } from './providers.js'
+import type { ProviderAdmin } from './providers.js'
 import { createGitHubApi, githubApiPath, type GitHubApi } from './github-api.js'
 import { authorizationFailed, authorizationScope, isAuthorized, roleDefinitionOf } from './rbac.js'
 import { Router } from './router.js'
@@ -41,6 +41,7 @@ import {
   type LookupResult,
   type PostgresAddress,
   type PrincipalSeed,
+  type ProviderContext,
   type Route,
   type Scenario
 } from './types.js'

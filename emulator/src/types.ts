@@ -1,6 +1,5 @@
 // Contracts shared by the emulator's parts: the scenario that seeds it, the routes that
 // resource providers register, and the pieces (CA, PostgreSQL, Lookup) they plug together.
-import type { DenyPolicySeed, LockSeed } from './governance.js'
 
 /** How long Azure takes for each change; tests use milliseconds, the demo seconds. */
 export interface Delays {
@@ -284,7 +283,7 @@ export interface LookupRequest {
   database: string
   user: string
   password: string
-  /** The linked service's sslMode: 3 require, 4 verify-ca, 5 verify-full (0–2 are refused by the action). */
+  /** The linked service's sslMode number (src/ssl-modes.ts; the action writes only the encrypted ones). */
   sslMode: number
   query: string
   caPem: string
@@ -294,3 +293,46 @@ export interface LookupRequest {
 export type LookupResult =
   | { ok: true; firstRow: Record<string, unknown> }
   | { ok: false; errorCode: string; message: string }
+
+/** One test of a Deny rule on the request body (policy's `field` conditions, as far as we need). */
+export interface PolicyCondition {
+  /** A dotted path into the request body: 'properties.privateEndpoint.id'. */
+  field: string
+  exists?: boolean
+  equals?: string
+  notEquals?: string
+  /** The field (an ARM id) names another subscription than the resource's own. */
+  otherSubscription?: boolean
+}
+
+/** A policy assignment whose definition denies a resource type's writes when its conditions hold. */
+export interface DenyPolicySeed {
+  /** The assignment: name (its id's last segment), display name and scope (it applies at and below). */
+  assignment: { name: string; displayName: string; scope: string }
+  /** Defaults: id `/providers/Microsoft.Authorization/policyDefinitions/<name>` (a built-in one). */
+  definition: { name: string; displayName: string; id?: string }
+  /** The governed type: 'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections'. */
+  resourceType: string
+  /** Denies when all of these hold (none = every write of the type)… */
+  allOf?: PolicyCondition[]
+  /** …and, when given, at least one of these. */
+  anyOf?: PolicyCondition[]
+}
+
+/** A management lock (Microsoft.Authorization/locks) on a scope. */
+export interface LockSeed {
+  name: string
+  /** The locked resource group or resource; everything below it is locked too. */
+  scope: string
+  level: 'CanNotDelete' | 'ReadOnly'
+}
+
+/** What the resource providers are built from. */
+export interface ProviderContext {
+  scenario: Scenario
+  delays: Delays
+  /** where the real PostgreSQL standing for a server listens (undefined = none started) */
+  postgresAddress(serverId: string): PostgresAddress | undefined
+  runLookup(req: LookupRequest): Promise<LookupResult>
+  caPem: string
+}

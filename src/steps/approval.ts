@@ -1,20 +1,20 @@
 // Approval: find the server-side connection this endpoint made, approve it (or wait for someone
 // to), then wait until the factory's view of the endpoint says Approved. Runs that overlap (two
 // pushes, a matrix) converge: a connection another run is approving is awaited, not fought over.
-import { privateEndpointIdHeader } from '../azure.js'
+import { permissions } from '../azure/gateway.js'
 import {
   ActionError,
+  asActionError,
   isPermanentRefusal,
   operationFailureOf,
   statusCodeOf,
-  translateAzureError,
   type OperationFailure
 } from '../errors.js'
 import type { RunContext } from '../io.js'
 import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
 import { writesNothing, type ApprovalMode, type Settings } from '../settings.js'
-import { retryAfterMs, WaitTimeoutError } from '../waiting.js'
+import { WaitTimeoutError } from '../waiting.js'
 import {
   describeConnection,
   describeMatchBasis,
@@ -30,11 +30,9 @@ import {
 import { requestOptions, type StepContext } from './context.js'
 import { findEndpoint, type EndpointResult } from './endpoint.js'
 
-export const approvePermission =
-  'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/write'
+export const approvePermission = permissions.connectionWrite
 /** The action Azure checks besides the write when a connection is approved. */
-const approveActionPermission =
-  'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnectionsApproval/action'
+const approveActionPermission = permissions.connectionApproval
 
 export type ApprovalDecision =
   | { kind: 'approved' }
@@ -275,12 +273,7 @@ async function explainFailedApproval(
     )
   }
   if (now && sameText(now.status, 'Approved')) return 'conflict'
-  const translated = translateAzureError(
-    error,
-    'approve the private endpoint connection',
-    connection.id,
-    approvePermission
-  )
+  const translated = asActionError(error)
   throw new ActionError(
     `${translated.message}; the server now lists the connection ${now ? `as ${now.status || 'no state'}` : 'no more'}.`,
     { resource: connection.id, cause: error, hint: translated.hint }
@@ -323,32 +316,18 @@ export async function approve(
   connection: ConnectionView,
   onForbidden: 'wait' | 'throw' = 'wait'
 ): Promise<ApproveResult> {
-  const { settings, clients } = context
-  // Azure's Retry-After on the latest answer (the 202, then each status poll).
-  let hintMs: number | undefined
+  const { settings } = context
   try {
-    const poller = await clients.postgres.privateEndpointConnections.beginUpdate(
-      settings.server.resourceGroup,
-      settings.server.name,
+    const operation = await context.azure.beginApproveConnection(
       connection.name,
       {
-        privateLinkServiceConnectionState: {
-          status: 'Approved',
-          description: approvalDescription(context.run)
-        }
+        description: approvalDescription(context.run),
+        // Policy rules on approvals read it from the body.
+        privateEndpointId: connection.privateEndpointId
       },
-      {
-        ...requestOptions(context),
-        // Sent in the body (see privateEndpointIdPolicy): policy rules on approvals read it.
-        requestOptions: connection.privateEndpointId
-          ? { customHeaders: { [privateEndpointIdHeader]: connection.privateEndpointId } }
-          : undefined,
-        onResponse: (raw) => {
-          hintMs = retryAfterMs(raw.headers.get('retry-after'))
-        }
-      }
+      requestOptions(context)
     )
-    // Our waiter drives the SDK's poller: the SDK's pollUntilDone would look at once after the 202.
+    // Our waiter drives the operation: the SDK's pollUntilDone would look at once after the 202.
     await context.waiter.until(
       {
         ...approvalWait(
@@ -357,14 +336,13 @@ export async function approve(
           connection.name
         ),
         justLooked: true,
-        retryAfterMs: hintMs
+        retryAfterMs: operation.retryAfterMs
       },
       async () => {
-        hintMs = undefined
-        await poller.poll(requestOptions(context))
-        return poller.isDone()
+        const { done, retryAfterMs } = await operation.poll(requestOptions(context))
+        return done
           ? { done: true, value: undefined }
-          : { done: false, status: 'InProgress', retryAfterMs: hintMs }
+          : { done: false, status: 'InProgress', retryAfterMs }
       }
     )
     return 'approved'
@@ -375,12 +353,7 @@ export async function approve(
     // A Deny policy or a lock refuses anyone's approval: explained at once, never waited out.
     const permanent = isPermanentRefusal(error)
     if (status === 409 && !permanent) return 'conflict'
-    const translated = translateAzureError(
-      error,
-      'approve the private endpoint connection',
-      connection.id,
-      approvePermission
-    )
+    const translated = asActionError(error)
     if (permanent) throw withApprovalPolicyNote(translated, context, connection)
     if (status !== 403) throw translated
     if (onForbidden === 'throw')

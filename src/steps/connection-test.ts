@@ -1,8 +1,8 @@
 // The connection test: a temporary dataset and pipeline with one Lookup through the linked service
 // (or through a staged temporary copy of its new definition), run once; the activity's own error
 // explains a failure. The temporary objects are removed afterwards, always.
-import type { ActivityRun, PipelineResource } from '@azure/arm-datafactory'
-import { ActionError, CancelledError, describeFailure, translateAzureError } from '../errors.js'
+import type { ActivityRun, PipelineResource } from '../azure/gateway.js'
+import { ActionError, asActionError, CancelledError } from '../errors.js'
 import { explain, hintOf, signalFromMessage } from '../failures.js'
 import type { StepOutcome } from '../report.js'
 import { cleanupOptions, requestOptions, type StepContext } from './context.js'
@@ -88,61 +88,38 @@ export async function testConnection(
 
   const names = linkedService.probes
   const staged = linkedService.staged
-  const { resourceGroup, name: factory } = settings.factory
-  const client = context.clients.dataFactory
+  const { azure } = context
   const started = new Date()
   const through = staged
     ? `a temporary copy '${linkedService.testThrough}' of the new definition of ${linkedService.name}`
     : linkedService.name
   try {
     trackProbe(context.state, 'datasets', names.dataset)
-    await describeFailure(
-      'create the temporary dataset',
+    await azure.writeDataset(
       names.dataset,
-      'Microsoft.DataFactory/factories/datasets/write',
-      () =>
-        client.datasets.createOrUpdate(
-          resourceGroup,
-          factory,
-          names.dataset,
-          {
-            properties: {
-              type: 'AzurePostgreSqlTable',
-              linkedServiceName: {
-                referenceName: linkedService.testThrough,
-                type: 'LinkedServiceReference'
-              },
-              description: 'Temporary connection test made by adf-pg-private-link.'
-            }
+      {
+        properties: {
+          type: 'AzurePostgreSqlTable',
+          linkedServiceName: {
+            referenceName: linkedService.testThrough,
+            type: 'LinkedServiceReference'
           },
-          requestOptions(context)
-        )
+          description: 'Temporary connection test made by adf-pg-private-link.'
+        }
+      },
+      requestOptions(context)
     )
     trackProbe(context.state, 'pipelines', names.pipeline)
-    await describeFailure(
-      'create the temporary pipeline',
+    await azure.writePipeline(
       names.pipeline,
-      'Microsoft.DataFactory/factories/pipelines/write',
-      () =>
-        client.pipelines.createOrUpdate(
-          resourceGroup,
-          factory,
-          names.pipeline,
-          probePipeline(names.dataset, settings.connectionTest.query),
-          requestOptions(context)
-        )
+      probePipeline(names.dataset, settings.connectionTest.query),
+      requestOptions(context)
     )
     // Only the run needs Data Factory to see the approval; its failure is the approval's, not the test's.
     await options.factorySees?.catch((error: unknown) => {
       throw new ApprovalNotSeen(error)
     })
-    const { runId } = await describeFailure(
-      'start the connection test',
-      names.pipeline,
-      'Microsoft.DataFactory/factories/pipelines/createrun/action',
-      () =>
-        client.pipelines.createRun(resourceGroup, factory, names.pipeline, requestOptions(context))
-    )
+    const runId = await azure.runPipeline(names.pipeline, requestOptions(context))
     ledger.output('connection-test-run-id', runId)
     const status = await awaitRun(context, runId)
     if (runState(status.status) === 'succeeded') {
@@ -154,27 +131,16 @@ export async function testConnection(
       }
     }
     ledger.output('connection-test', 'failed')
-    const activities = await describeFailure(
-      'read the activity runs',
+    const activities = await azure.queryActivityRuns(
       runId,
-      'Microsoft.DataFactory/factories/pipelineruns/queryactivityruns/action',
-      () =>
-        client.activityRuns.queryByPipelineRun(
-          resourceGroup,
-          factory,
-          runId,
-          {
-            lastUpdatedAfter: new Date(started.getTime() - 60_000),
-            lastUpdatedBefore: new Date(Date.now() + 60_000)
-          },
-          requestOptions(context)
-        )
+      { after: new Date(started.getTime() - 60_000), before: new Date(Date.now() + 60_000) },
+      requestOptions(context)
     )
     const message =
       activityFailure(activities.value) ?? status.message ?? `the run ended ${status.status}`
     throw new ActionError(`The connection test failed: ${message}`, {
-      resource: `pipeline run ${runId}`,
-      hint: connectionTestHint(message, factory)
+      resource: azure.ids.factoryChild('pipelineruns', runId),
+      hint: connectionTestHint(message, settings.factory.name)
     })
   } catch (error) {
     if (error instanceof ApprovalNotSeen) throw error.cause
@@ -215,8 +181,7 @@ async function awaitRun(
   context: StepContext,
   runId: string
 ): Promise<{ status?: string; message?: string }> {
-  const { resourceGroup, name: factory } = context.settings.factory
-  const client = context.clients.dataFactory
+  const { azure } = context
   try {
     return await context.waiter.until(
       {
@@ -228,12 +193,7 @@ async function awaitRun(
         justLooked: true
       },
       async () => {
-        const run = await describeFailure(
-          'read the connection test run',
-          runId,
-          'Microsoft.DataFactory/factories/pipelineruns/read',
-          () => client.pipelineRuns.get(resourceGroup, factory, runId, requestOptions(context))
-        )
+        const run = await azure.readPipelineRun(runId, requestOptions(context))
         return runState(run.status) === 'running'
           ? { done: false, status: run.status ?? 'unknown' }
           : { done: true, value: { status: run.status, message: run.message } }
@@ -241,15 +201,10 @@ async function awaitRun(
     )
   } catch (error) {
     // Stop the run rather than leave it queued behind a deleted pipeline.
-    await client.pipelineRuns
-      .cancel(resourceGroup, factory, runId, cleanupOptions(context, runCancelLimitMs))
+    await azure
+      .cancelPipelineRun(runId, cleanupOptions(context, runCancelLimitMs))
       .catch((cancelError: unknown) => {
-        const why = translateAzureError(
-          cancelError,
-          'cancel the connection test run',
-          runId,
-          'Microsoft.DataFactory/factories/pipelineruns/cancel/action'
-        )
+        const why = asActionError(cancelError)
         context.log.warning(
           `${why.message} It may still run; cancel it in Data Factory Studio (Monitor). ${why.hint ?? ''}`.trim()
         )

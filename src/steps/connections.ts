@@ -1,8 +1,7 @@
 // The server-side private endpoint connections: listed, and matched to this factory's endpoint.
 // The endpoint step (the server's word on drift), the approval and destroy all read them.
-import type { PrivateEndpointConnection } from '@azure/arm-postgresql-flexible'
-import { listAll } from '../azure.js'
-import { ActionError, describeFailure } from '../errors.js'
+import type { PrivateEndpointConnection } from '../azure/gateway.js'
+import { ActionError } from '../errors.js'
 import { lastSegment, sameText } from '../names.js'
 import { requestOptions, type StepContext } from './context.js'
 
@@ -121,20 +120,7 @@ export function toConnectionView(connection: PrivateEndpointConnection): Connect
 
 /** Every private endpoint connection of the server. */
 export async function listConnections(context: StepContext): Promise<ConnectionView[]> {
-  const { settings, clients } = context
-  const connections = await describeFailure(
-    'list the private endpoint connections of the server',
-    settings.server.id,
-    'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/read',
-    () =>
-      listAll(
-        clients.postgres.privateEndpointConnections.listByServer(
-          settings.server.resourceGroup,
-          settings.server.name,
-          requestOptions(context)
-        )
-      )
-  )
+  const connections = await context.azure.listConnections(requestOptions(context))
   return connections.map(toConnectionView)
 }
 

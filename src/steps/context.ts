@@ -1,5 +1,5 @@
-// What every step receives: settings, clients, the waiter, the ledger and a logger.
-import type { AzureClients } from '../azure.js'
+// What every step receives: settings, the Azure gateway, the waiter, the ledger and a logger.
+import type { AzureGateway } from '../azure/gateway.js'
 import type { Logger, RunContext, StateStore } from '../io.js'
 import type { Ledger } from '../report.js'
 import type { Settings } from '../settings.js'
@@ -7,7 +7,8 @@ import type { Waiter } from '../waiting.js'
 
 export interface StepContext {
   settings: Settings
-  clients: AzureClients
+  /** Every Azure operation the steps use (src/azure/gateway.ts). */
+  azure: AzureGateway
   log: Logger
   waiter: Waiter
   ledger: Ledger
@@ -22,7 +23,7 @@ export interface Finding {
   hint: string
 }
 
-/** Options every SDK call gets, so a cancelled or timed-out run stops its requests too. */
+/** Options every gateway call gets, so a cancelled or timed-out run stops its requests too. */
 export function requestOptions(context: StepContext): { abortSignal: AbortSignal } {
   return { abortSignal: context.waiter.signal }
 }

@@ -1,16 +1,11 @@
 // The managed private endpoint from the factory's managed VNet to the server: found by listing
 // (a GET on a missing endpoint can answer 400), reused when identical, created otherwise. The
 // server's view of its connection counts too: Data Factory learns of a rejection minutes late.
-import type { ManagedPrivateEndpointResource } from '@azure/arm-datafactory'
-import { listAll } from '../azure.js'
-import {
-  ActionError,
-  describeFailure,
-  isPermanentRefusal,
-  statusCodeOf,
-  translateAzureError
-} from '../errors.js'
+import type { ManagedPrivateEndpointResource } from '../azure/gateway.js'
+import { ActionError, answerText, isPermanentRefusal, statusCodeOf } from '../errors.js'
+import { explain } from '../failures.js'
 import { sameText } from '../names.js'
+import { keyVaultGroupId, postgresGroupId } from '../private-link.js'
 import type { StepOutcome } from '../report.js'
 import { driftPolicy, writesNothing, type DriftPolicy } from '../settings.js'
 import {
@@ -22,10 +17,6 @@ import {
 import { requestOptions, type StepContext } from './context.js'
 import { readLinkedService, recordedServerCreatedAt } from './linked-service.js'
 import type { PreflightFacts } from './preflight.js'
-
-export const postgresGroupId = 'postgresqlServer'
-/** A Key Vault's Private Link group. */
-export const keyVaultGroupId = 'vault'
 
 export interface EndpointView {
   name: string
@@ -63,10 +54,10 @@ function targets(endpoint: EndpointView, desired: DesiredEndpoint): boolean {
 
 /**
  * The server-side connection of the endpoint of this name, as the server lists it; or `missing`
- * (the server lists none from it), with what is known of why.
+ * (the server lists none from it), with why and what to do (the catalogue's cause and fix).
  */
 export type ServerConnectionState =
-  { kind?: 'listed'; name: string; status: string } | { kind: 'missing'; why: string }
+  { kind?: 'listed'; name: string; status: string } | { kind: 'missing'; why: string; fix?: string }
 
 /**
  * Whether the server's state of the connection means it is dead before Data Factory shows it.
@@ -83,12 +74,8 @@ function serverRefused(
   return !(sameText(server.status, 'Disconnected') && factoryPending)
 }
 
-/** Why the endpoint of this name cannot serve as is, or undefined when it can. */
-function driftReason(
-  endpoint: EndpointView,
-  desired: DesiredEndpoint,
-  server: ServerConnectionState | undefined
-): string | undefined {
+/** Why the endpoint itself, as Data Factory shows it, cannot serve as is; undefined when it can. */
+function ownDrift(endpoint: EndpointView, desired: DesiredEndpoint): string | undefined {
   if (!sameText(endpoint.privateLinkResourceId, desired.privateLinkResourceId))
     return `it targets ${endpoint.privateLinkResourceId || 'nothing'} instead of ${desired.privateLinkResourceId}`
   if (!sameText(endpoint.groupId, desired.groupId))
@@ -96,6 +83,26 @@ function driftReason(
   if (sameText(endpoint.provisioningState, 'Failed')) return 'its provisioningState is Failed'
   if (isRefusedStatus(endpoint.connectionStatus))
     return `its connection is ${endpoint.connectionStatus}`
+  return undefined
+}
+
+/** The catalogue's fix when the drift is the connection that vanished from the server. */
+function vanishedConnectionFix(
+  endpoint: EndpointView,
+  desired: DesiredEndpoint,
+  server: ServerConnectionState | undefined
+): string | undefined {
+  return server?.kind === 'missing' && !ownDrift(endpoint, desired) ? server.fix : undefined
+}
+
+/** Why the endpoint of this name cannot serve as is, or undefined when it can. */
+function driftReason(
+  endpoint: EndpointView,
+  desired: DesiredEndpoint,
+  server: ServerConnectionState | undefined
+): string | undefined {
+  const own = ownDrift(endpoint, desired)
+  if (own) return own
   if (server?.kind === 'missing')
     // Only a connection Data Factory saw approved has vanished; a Pending endpoint's may still come.
     return sameText(endpoint.connectionStatus, 'Approved')
@@ -157,22 +164,7 @@ function toEndpointView(resource: ManagedPrivateEndpointResource): EndpointView 
 }
 
 export async function listEndpoints(context: StepContext): Promise<EndpointView[]> {
-  const { settings, clients } = context
-  const { resourceGroup, name } = settings.factory
-  const resources = await describeFailure(
-    'list the managed private endpoints',
-    `${name}/${settings.managedVirtualNetwork}`,
-    'Microsoft.DataFactory/factories/managedVirtualNetworks/managedPrivateEndpoints/read',
-    () =>
-      listAll(
-        clients.dataFactory.managedPrivateEndpoints.listByFactory(
-          resourceGroup,
-          name,
-          settings.managedVirtualNetwork,
-          requestOptions(context)
-        )
-      )
-  )
+  const resources = await context.azure.listManagedPrivateEndpoints(requestOptions(context))
   return resources.map(toEndpointView)
 }
 
@@ -181,11 +173,6 @@ export async function findEndpoint(
   name: string
 ): Promise<EndpointView | undefined> {
   return (await listEndpoints(context)).find((endpoint) => sameText(endpoint.name, name))
-}
-
-export function endpointId(context: StepContext, name: string): string {
-  const { subscriptionId, resourceGroup, name: factory } = context.settings.factory
-  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.DataFactory/factories/${factory}/managedVirtualNetworks/${context.settings.managedVirtualNetwork}/managedPrivateEndpoints/${name}`
 }
 
 function isProvisioned(endpoint: EndpointView): boolean {
@@ -229,20 +216,8 @@ async function waitUntilProvisioned(
 
 /** Deletes the endpoint and waits until the factory no longer lists it. */
 export async function deleteEndpoint(context: StepContext, endpoint: EndpointView): Promise<void> {
-  const { settings, clients } = context
-  await describeFailure(
-    'delete the managed private endpoint',
-    endpoint.id,
-    'Microsoft.DataFactory/factories/managedVirtualNetworks/managedPrivateEndpoints/delete',
-    () =>
-      clients.dataFactory.managedPrivateEndpoints.delete(
-        settings.factory.resourceGroup,
-        settings.factory.name,
-        settings.managedVirtualNetwork,
-        endpoint.name,
-        requestOptions(context)
-      )
-  )
+  const { settings } = context
+  await context.azure.deleteManagedPrivateEndpoint(endpoint.name, requestOptions(context))
   await context.waiter.until(
     {
       what: `managed private endpoint '${endpoint.name}' to disappear`,
@@ -268,8 +243,7 @@ async function createEndpoint(
   context: StepContext,
   desired: DesiredEndpoint
 ): Promise<EndpointView> {
-  const { settings, clients } = context
-  const id = endpointId(context, desired.name)
+  const { settings } = context
   return context.waiter.until(
     {
       what: `Data Factory to accept managed private endpoint '${desired.name}' in managed virtual network '${settings.managedVirtualNetwork}'`,
@@ -279,40 +253,21 @@ async function createEndpoint(
     },
     async () => {
       try {
-        const created = await clients.dataFactory.managedPrivateEndpoints.createOrUpdate(
-          settings.factory.resourceGroup,
-          settings.factory.name,
-          settings.managedVirtualNetwork,
+        const created = await context.azure.createManagedPrivateEndpoint(
           desired.name,
-          {
-            properties: {
-              privateLinkResourceId: desired.privateLinkResourceId,
-              groupId: desired.groupId
-            }
-          },
+          { privateLinkResourceId: desired.privateLinkResourceId, groupId: desired.groupId },
           requestOptions(context)
         )
         return { done: true, value: toEndpointView(created) }
       } catch (error) {
         // A lock's 409 (ScopeLocked) is not a busy network: it never passes on a retry.
-        if (statusCodeOf(error) !== 409 || isPermanentRefusal(error)) {
-          throw translateAzureError(
-            error,
-            'create the managed private endpoint',
-            id,
-            'Microsoft.DataFactory/factories/managedVirtualNetworks/managedPrivateEndpoints/write'
-          )
-        }
+        if (statusCodeOf(error) !== 409 || isPermanentRefusal(error)) throw error
         const listed = await findEndpoint(context, desired.name)
         if (listed && targets(listed, desired)) return { done: true, value: listed }
-        return { done: false, status: `Data Factory answered 409: ${errorText(error)}` }
+        return { done: false, status: `Data Factory answered 409: ${answerText(error)}` }
       }
     }
   )
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }
 
 export interface EndpointResult extends EndpointRef {
@@ -346,19 +301,34 @@ function record(
 }
 
 /**
- * Why the server lists no connection from an endpoint Data Factory shows Approved: the server was
- * recreated when its creation time differs from the one the linked service recorded (read only
- * now, in this rare case), else the connection was deleted on the server.
+ * Why the server lists no connection from an endpoint Data Factory shows Approved, in the
+ * catalogue's words: the server was recreated when its creation time differs from the one the
+ * linked service recorded (read only now, in this rare case), else the connection was deleted.
  */
-async function whyMissing(context: StepContext, preflight: PreflightFacts): Promise<string> {
+async function whyMissing(
+  context: StepContext,
+  preflight: PreflightFacts
+): Promise<Extract<ServerConnectionState, { kind: 'missing' }>> {
   const { server, linkedService } = context.settings
   const recorded = recordedServerCreatedAt(
     (await readLinkedService(context, linkedService.name))?.body
   )
   const now = preflight.serverCreatedAt
-  if (recorded && now && recorded !== now)
-    return `server '${server.name}' was recreated under the same name (created ${now}; it was created ${recorded} when linked service '${linkedService.name}' was written), so the server lists no connection from it`
-  return `server '${server.name}' lists no connection from it: a DBA deleted the connection, or the server was restored or recreated`
+  const recreated = recorded !== undefined && now !== undefined && recorded !== now
+  const { cause, fix } = explain(
+    {
+      area: 'resource-manager',
+      code: recreated ? 'ServerRecreated' : 'ConnectionDeleted',
+      message: ''
+    },
+    {
+      server: server.name,
+      serverCreatedAt: now,
+      recordedServerCreatedAt: recorded,
+      linkedService: linkedService.name
+    }
+  )
+  return { kind: 'missing', why: cause, fix }
 }
 
 /** The server's state of the connection of an existing endpoint of this name. */
@@ -379,7 +349,7 @@ async function serverConnectionOf(
   if (match.kind === 'one') return { name: match.connection.name, status: match.connection.status }
   // Several matches are the approval step's to explain.
   if (match.kind === 'many' || !sameText(endpoint.connectionStatus, 'Approved')) return undefined
-  return { kind: 'missing', why: await whyMissing(context, preflight) }
+  return whyMissing(context, preflight)
 }
 
 /** The server's status of the connection when it lists one (it wins over Data Factory's lagging view). */
@@ -448,7 +418,7 @@ export async function ensureEndpoint(
   const server = sameName && (await serverConnectionOf(context, preflight, sameName))
   const decision = decideEndpointAction(existing, desired, driftPolicy(settings), server)
   const plan = writesNothing(ledger.mode)
-  const id = endpointId(context, desired.name)
+  const id = context.azure.ids.managedPrivateEndpoint(desired.name)
   switch (decision.kind) {
     case 'drift': {
       const listed = listedStatus(server)
@@ -459,7 +429,8 @@ export async function ensureEndpoint(
           resource: decision.endpoint.id,
           hint: decision.endpoint.isReserved
             ? 'Data Factory reserves this endpoint: choose another endpoint-name.'
-            : 'Set on-drift: recreate to delete and recreate it, choose another endpoint-name, or delete the endpoint in Data Factory Studio.'
+            : (vanishedConnectionFix(decision.endpoint, desired, server) ??
+              'Set on-drift: recreate to delete and recreate it, choose another endpoint-name, or delete the endpoint in Data Factory Studio.')
         }
       )
     }

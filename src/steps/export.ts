@@ -1,42 +1,17 @@
 // Git-integrated factories: a release from Git deletes what its ARM template lacks, and Git mode
 // hides live-only objects, so apply says so and (export-path) writes what it wrote as Studio's files.
-import type { FactoryRepoConfigurationUnion } from '@azure/arm-datafactory'
 import { lstat, mkdir, realpath, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { ActionError, describeFailure } from '../errors.js'
+import { ActionError } from '../errors.js'
 import { quoted } from '../escape.js'
 import type { StepOutcome } from '../report.js'
 import { requestOptions, type StepContext } from './context.js'
-import { postgresGroupId, type EndpointResult } from './endpoint.js'
+import { postgresGroupId } from '../private-link.js'
+import type { EndpointResult } from './endpoint.js'
 import { isOwnAnnotation, withoutEncryptedCredential } from './linked-service.js'
-import type { PreflightFacts } from './preflight.js'
+import { gitIntegrationOf, type GitIntegration, type PreflightFacts } from './preflight.js'
 
 type Json = Record<string, unknown>
-
-/** The factory's Git repository, from `Factory.repoConfiguration`. */
-export interface GitIntegration {
-  host: 'GitHub' | 'Azure DevOps'
-  /** `owner/repository` (GitHub) or `organization/project/repository` (Azure DevOps). */
-  repository: string
-  collaborationBranch: string
-  /** The repository folder the factory's files live in, e.g. `/` or `/factory`. */
-  rootFolder: string
-}
-
-/** Undefined for a factory in live mode (no `repoConfiguration`). */
-export function gitIntegrationOf(
-  repo: FactoryRepoConfigurationUnion | undefined
-): GitIntegration | undefined {
-  if (!repo) return undefined
-  const devOps = repo.type === 'FactoryVSTSConfiguration'
-  const project = devOps && 'projectName' in repo ? repo.projectName : undefined
-  return {
-    host: devOps ? 'Azure DevOps' : 'GitHub',
-    repository: [repo.accountName, project, repo.repositoryName].filter(Boolean).join('/'),
-    collaborationBranch: repo.collaborationBranch,
-    rootFolder: repo.rootFolder || '/'
-  }
-}
 
 /** What apply wrote, as the export needs it. */
 export interface WrittenObjects {
@@ -235,13 +210,7 @@ export interface AppliedObjects {
  * factory: only a run that writes something (or asks for export-path) pays for this read.
  */
 async function readGitIntegration(context: StepContext): Promise<GitIntegration | undefined> {
-  const { resourceGroup, name, subscriptionId } = context.settings.factory
-  const factory = await describeFailure(
-    'read the data factory',
-    `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.DataFactory/factories/${name}`,
-    'Microsoft.DataFactory/factories/read',
-    () => context.clients.dataFactory.factories.get(resourceGroup, name, requestOptions(context))
-  )
+  const factory = await context.azure.readFactory(requestOptions(context))
   return gitIntegrationOf(factory.repoConfiguration)
 }
 

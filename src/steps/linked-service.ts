@@ -1,36 +1,24 @@
 // The AzurePostgreSql (version 2.0) linked service over the managed-VNet runtime. The SDK's model
 // drops v2 typeProperties, so the existing one is compared through its raw JSON body.
-import type { LinkedServiceUnion } from '@azure/arm-datafactory'
 import { randomBytes, scryptSync } from 'node:crypto'
-import { withRawBody } from '../azure.js'
-import { ActionError, describeFailure, statusCodeOf, unlessNotFound } from '../errors.js'
+import type { RawLinkedService } from '../azure/gateway.js'
+import { armIds } from '../azure/ids.js'
+import { clouds } from '../clouds.js'
+import { ActionError, statusCodeOf } from '../errors.js'
 import type { StepOutcome } from '../report.js'
 import {
   driftPolicy,
   writesNothing,
-  type CloudName,
   type KeyVaultSecretRef,
   type Mode,
-  type Settings,
-  type SslMode
+  type Settings
 } from '../settings.js'
+import { sslModeNumbers } from '../ssl-modes.js'
 import { requestOptions, type StepContext } from './context.js'
 import type { PreflightFacts } from './preflight.js'
 import { probeNames, trackProbe, type ProbeNames } from './probes.js'
 
 type Json = Record<string, unknown>
-
-const sslModeNumbers: Record<SslMode, number> = {
-  require: 3,
-  'verify-ca': 4,
-  'verify-full': 5
-}
-
-const azureCloudTypes: Record<CloudName, string> = {
-  AzureCloud: 'AzurePublic',
-  AzureUSGovernment: 'AzureUsGovernment',
-  AzureChinaCloud: 'AzureChina'
-}
 
 /**
  * A SecureString password comes back masked, so it cannot be compared. Instead an annotation
@@ -163,7 +151,7 @@ export function desiredLinkedService(settings: Settings, serverFqdn: string): Js
         tenant: credential.tenantId,
         servicePrincipalCredentialType: 'ServicePrincipalKey',
         servicePrincipalKey: keyVaultSecret(credential.key),
-        azureCloudType: azureCloudTypes[settings.signIn.cloud.name]
+        azureCloudType: clouds[settings.signIn.cloud.name].dataFactoryCloudType
       })
   }
   return {
@@ -272,8 +260,7 @@ export function mergeWithExisting(
 }
 
 export function linkedServiceId(settings: Settings): string {
-  const { subscriptionId, resourceGroup, name } = settings.factory
-  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.DataFactory/factories/${name}/linkedservices/${settings.linkedService.name}`
+  return armIds(settings).factoryChild('linkedservices', settings.linkedService.name)
 }
 
 /**
@@ -336,33 +323,14 @@ export interface LinkedServiceResult {
   untested?: string
 }
 
-interface ObservedLinkedService {
-  body: unknown
-  etag?: string
-  id?: string
-}
+type ObservedLinkedService = RawLinkedService
 
 /** The linked service as Azure answers it (raw body, etag, id); undefined when there is none. */
 export async function readLinkedService(
   context: StepContext,
   name: string
 ): Promise<ObservedLinkedService | undefined> {
-  const { resourceGroup, name: factory } = context.settings.factory
-  const read = await describeFailure(
-    'read the linked service',
-    linkedServiceId(context.settings),
-    'Microsoft.DataFactory/factories/linkedservices/read',
-    () =>
-      unlessNotFound(() =>
-        withRawBody((raw) =>
-          context.clients.dataFactory.linkedServices.get(resourceGroup, factory, name, {
-            ...requestOptions(context),
-            ...raw
-          })
-        )
-      )
-  )
-  return read && { body: read.body, etag: read.value.etag, id: read.value.id }
+  return context.azure.findRawLinkedService(name, requestOptions(context))
 }
 
 function passwordOf(settings: Settings): string | undefined {
@@ -435,8 +403,7 @@ async function writeLinkedService(
   preflight: PreflightFacts,
   first: Decided
 ): Promise<Decided> {
-  const { settings, clients, ledger } = context
-  const { resourceGroup, name: factory } = settings.factory
+  const { settings, ledger } = context
   const name = settings.linkedService.name
   const id = linkedServiceId(settings)
   let decided = first
@@ -444,19 +411,10 @@ async function writeLinkedService(
     const { decision, desired, observed } = decided
     if (decision.kind === 'same') return decided
     try {
-      const written = await describeFailure(
-        'write the linked service',
-        id,
-        'Microsoft.DataFactory/factories/linkedservices/write',
-        () =>
-          clients.dataFactory.linkedServices.createOrUpdate(
-            resourceGroup,
-            factory,
-            name,
-            { properties: desired as unknown as LinkedServiceUnion },
-            { ...requestOptions(context), ...(observed?.etag ? { ifMatch: observed.etag } : {}) }
-          )
-      )
+      const written = await context.azure.writeLinkedService(name, desired, {
+        ...requestOptions(context),
+        ifMatch: observed?.etag
+      })
       ledger.change({
         action: applied[decision.kind],
         resource: 'linked-service',
@@ -486,8 +444,7 @@ export async function ensureLinkedService(
   preflight: PreflightFacts,
   conditions: Omit<TestConditions, 'mode'>
 ): Promise<StepOutcome<LinkedServiceResult>> {
-  const { settings, clients, ledger } = context
-  const { resourceGroup, name: factory } = settings.factory
+  const { settings, ledger } = context
   const name = settings.linkedService.name
   const id = linkedServiceId(settings)
   ledger.output('linked-service-name', name)
@@ -537,23 +494,13 @@ export async function ensureLinkedService(
     }
   }
   trackProbe(context.state, 'linkedServices', probes.linkedService)
-  await describeFailure(
-    'create the temporary linked service',
+  await context.azure.writeLinkedService(
     probes.linkedService,
-    'Microsoft.DataFactory/factories/linkedservices/write',
-    () =>
-      clients.dataFactory.linkedServices.createOrUpdate(
-        resourceGroup,
-        factory,
-        probes.linkedService,
-        {
-          properties: {
-            ...decided.desired,
-            description: `Temporary copy of the new definition of ${name}, made by adf-pg-private-link to test it; deleted after the run.`
-          } as unknown as LinkedServiceUnion
-        },
-        requestOptions(context)
-      )
+    {
+      ...decided.desired,
+      description: `Temporary copy of the new definition of ${name}, made by adf-pg-private-link to test it; deleted after the run.`
+    },
+    requestOptions(context)
   )
   return {
     value: {

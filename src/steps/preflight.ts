@@ -1,17 +1,19 @@
 // Preflight: the factory, its managed VNet and runtime, the server (and the Key Vault linked service)
 // are what the later steps need; anything missing fails here with how to fix it.
-import type { Factory, IntegrationRuntimeResource } from '@azure/arm-datafactory'
-import type { Server } from '@azure/arm-postgresql-flexible'
-import { listAll } from '../azure.js'
+import type {
+  Factory,
+  FactoryRepoConfigurationUnion,
+  IntegrationRuntimeResource,
+  Server
+} from '../azure/gateway.js'
 import { explain } from '../failures.js'
-import { ActionError, describeFailure, statusCodeOf, unlessNotFound } from '../errors.js'
+import { ActionError, statusCodeOf } from '../errors.js'
 import { sameText } from '../names.js'
+import { postgresGroupId } from '../private-link.js'
 import type { StepOutcome } from '../report.js'
 import type { Settings } from '../settings.js'
 import { toConnectionView, type ConnectionView } from './connections.js'
 import { requestOptions, type Finding, type StepContext } from './context.js'
-import { postgresGroupId } from './endpoint.js'
-import { gitIntegrationOf, type GitIntegration } from './export.js'
 
 export interface PreflightObservation {
   factory?: Pick<Factory, 'id' | 'identity' | 'repoConfiguration'>
@@ -32,6 +34,31 @@ export interface PreflightObservation {
   keyVaultStore?: { name: string; type?: string; baseUrl?: string }
   /** The Private Link groups the server offers (its privateLinkResources); undefined = not read. */
   privateLinkGroups?: string[]
+}
+
+/** The factory's Git repository, from `Factory.repoConfiguration`. */
+export interface GitIntegration {
+  host: 'GitHub' | 'Azure DevOps'
+  /** `owner/repository` (GitHub) or `organization/project/repository` (Azure DevOps). */
+  repository: string
+  collaborationBranch: string
+  /** The repository folder the factory's files live in, e.g. `/` or `/factory`. */
+  rootFolder: string
+}
+
+/** Undefined for a factory in live mode (no `repoConfiguration`). */
+export function gitIntegrationOf(
+  repo: FactoryRepoConfigurationUnion | undefined
+): GitIntegration | undefined {
+  if (!repo) return undefined
+  const devOps = repo.type === 'FactoryVSTSConfiguration'
+  const project = devOps && 'projectName' in repo ? repo.projectName : undefined
+  return {
+    host: devOps ? 'Azure DevOps' : 'GitHub',
+    repository: [repo.accountName, project, repo.repositoryName].filter(Boolean).join('/'),
+    collaborationBranch: repo.collaborationBranch,
+    rootFolder: repo.rootFolder || '/'
+  }
 }
 
 export interface PreflightFacts {
@@ -197,70 +224,18 @@ function valueOf<T>(read: PromiseSettledResult<T>): T {
  * read afterwards only to explain a runtime that is missing or outside the VNet.
  */
 async function observe(context: StepContext): Promise<PreflightObservation> {
-  const { settings, clients } = context
-  const { resourceGroup, name } = settings.factory
+  const { settings, azure } = context
   const options = requestOptions(context)
-  const factoryId = `/subscriptions/${settings.factory.subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.DataFactory/factories/${name}`
-  const readFactory = () =>
-    describeFailure(
-      'read the data factory',
-      factoryId,
-      'Microsoft.DataFactory/factories/read',
-      () => unlessNotFound(() => clients.dataFactory.factories.get(resourceGroup, name, options))
-    )
+  const factoryId = azure.ids.factory
+  const readFactory = () => azure.findFactory(options)
   const store = keyVaultStoreOf(settings)
   const settled = await Promise.allSettled([
     factoryReadNeeded(settings) ? readFactory() : undefined,
-    describeFailure(
-      'read the integration runtime',
-      `${factoryId}/integrationruntimes/${settings.integrationRuntime}`,
-      'Microsoft.DataFactory/factories/integrationruntimes/read',
-      () =>
-        unlessNotFound(() =>
-          clients.dataFactory.integrationRuntimes.get(
-            resourceGroup,
-            name,
-            settings.integrationRuntime,
-            options
-          )
-        )
-    ),
-    describeFailure(
-      'read the PostgreSQL server',
-      settings.server.id,
-      'Microsoft.DBforPostgreSQL/flexibleServers/read',
-      () =>
-        unlessNotFound(() =>
-          clients.postgres.servers.get(settings.server.resourceGroup, settings.server.name, options)
-        )
-    ),
+    azure.findIntegrationRuntime(options),
+    azure.findServer(options),
     // What the server offers, so a server without the group is refused before any write.
-    describeFailure(
-      'read the Private Link resources of the PostgreSQL server',
-      settings.server.id,
-      'Microsoft.DBforPostgreSQL/flexibleServers/privateLinkResources/read',
-      () =>
-        unlessNotFound(() =>
-          listAll(
-            clients.postgres.privateLinkResources.listByServer(
-              settings.server.resourceGroup,
-              settings.server.name,
-              options
-            )
-          )
-        )
-    ),
-    store === undefined
-      ? undefined
-      : describeFailure(
-          'read the Key Vault linked service',
-          `${factoryId}/linkedservices/${store}`,
-          'Microsoft.DataFactory/factories/linkedservices/read',
-          () =>
-            unlessNotFound(() =>
-              clients.dataFactory.linkedServices.get(resourceGroup, name, store, options)
-            )
-        )
+    azure.findPrivateLinkResources(options),
+    store === undefined ? undefined : azure.findLinkedService(store, options)
   ])
   const [factoryRead, runtimeRead, serverRead, privateLinkRead, keyVaultRead] = settled
   const scopeRefused =
@@ -300,15 +275,7 @@ async function observe(context: StepContext): Promise<PreflightObservation> {
   // Something is wrong: read the factory and its managed VNets to say exactly what.
   const found = factory ?? (await readFactory())
   if (!found) return { managedVirtualNetworks: [] }
-  const vnets = await describeFailure(
-    'list the managed virtual networks',
-    factoryId,
-    'Microsoft.DataFactory/factories/managedVirtualNetworks/read',
-    () =>
-      listAll(
-        clients.dataFactory.managedVirtualNetworks.listByFactory(resourceGroup, name, options)
-      )
-  )
+  const vnets = await azure.listManagedVirtualNetworks(options)
   return {
     factory: found,
     factoryRead: true,
@@ -325,7 +292,7 @@ export async function runPreflight(context: StepContext): Promise<StepOutcome<Pr
   const findings = checkPreflight(observed, context.settings)
   if (findings.length) {
     throw new ActionError(findings.map((finding) => finding.message).join('\n'), {
-      resource: context.settings.factory.name,
+      resource: context.azure.ids.factory,
       hint: findings.map((finding) => finding.hint).join(' ')
     })
   }

@@ -1,8 +1,8 @@
 // The connection test's temporary objects (linked service, dataset, pipeline): their names, the
 // runner state that lists them for the post step, their removal, and the sweep of old leftovers.
-import { listAll } from '../azure.js'
 import { formatDuration } from '../duration.js'
-import { CancelledError, describeFailure } from '../errors.js'
+import type { FactoryList } from '../azure/gateway.js'
+import { answerText, CancelledError } from '../errors.js'
 import type { StateStore } from '../io.js'
 import type { StepOutcome } from '../report.js'
 import { cleanupOptions, requestOptions, type StepContext } from './context.js'
@@ -124,27 +124,26 @@ const probeRemovalLimitMs = 5_000
  * a failure only warns, naming what to delete by hand. Returns how many went.
  */
 export async function removeProbes(context: StepContext, probes: ProbeSet): Promise<number> {
-  const { resourceGroup, name: factory } = context.settings.factory
-  const client = context.clients.dataFactory
+  const { azure } = context
   const options = cleanupOptions(context, probeRemovalLimitMs)
   const deletions = [
     ...probes.pipelines.map((name) => ({
       kind: 'pipelines' as const,
       name,
       what: `delete the temporary pipeline '${name}'`,
-      call: () => client.pipelines.delete(resourceGroup, factory, name, options)
+      call: () => azure.deletePipeline(name, options)
     })),
     ...probes.datasets.map((name) => ({
       kind: 'datasets' as const,
       name,
       what: `delete the temporary dataset '${name}'`,
-      call: () => client.datasets.delete(resourceGroup, factory, name, options)
+      call: () => azure.deleteDataset(name, options)
     })),
     ...(probes.linkedServices ?? []).map((name) => ({
       kind: 'linkedServices' as const,
       name,
       what: `delete the temporary linked service '${name}'`,
-      call: () => client.linkedServices.delete(resourceGroup, factory, name, options)
+      call: () => azure.deleteLinkedService(name, options)
     }))
   ]
   let removed = 0
@@ -167,9 +166,8 @@ async function bestEffort(
     await call()
     return true
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error)
     context.log.warning(
-      `Could not ${what} in factory '${context.settings.factory.name}': ${message}. The post step and later runs retry; or delete it by hand.`
+      `Could not ${what} in factory '${context.settings.factory.name}': ${answerText(error)}. The post step and later runs retry; or delete it by hand.`
     )
     return false
   }
@@ -177,33 +175,21 @@ async function bestEffort(
 
 /** The probes of the factory older than the step's `timeout`, by kind (three list calls). */
 async function listStaleProbes(context: StepContext): Promise<Required<ProbeSet>> {
-  const { settings } = context
-  const { resourceGroup, name: factory } = settings.factory
-  const client = context.clients.dataFactory
+  const { settings, azure } = context
   const options = requestOptions(context)
-  const stale = async (
-    what: string,
-    call: () => AsyncIterable<{ name?: string }>
-  ): Promise<string[]> => {
-    const items = await describeFailure(
-      `list the ${what}`,
-      factory,
-      `Microsoft.DataFactory/factories/${what.replace(' ', '')}/read`,
-      () => listAll(call())
-    )
-    return staleProbes(
-      items.map((item) => item.name ?? ''),
+  const stale = async (list: FactoryList): Promise<string[]> =>
+    staleProbes(
+      (await azure.listRaw(list, options)).map((item) =>
+        String((item as { name?: unknown }).name ?? '')
+      ),
       Date.now(),
       settings.timeoutMs
     )
-  }
   // Three independent lists: read at once.
   const [pipelines, datasets, linkedServices] = await Promise.all([
-    stale('pipelines', () => client.pipelines.listByFactory(resourceGroup, factory, options)),
-    stale('datasets', () => client.datasets.listByFactory(resourceGroup, factory, options)),
-    stale('linked services', () =>
-      client.linkedServices.listByFactory(resourceGroup, factory, options)
-    )
+    stale('pipelines'),
+    stale('datasets'),
+    stale('linkedservices')
   ])
   return { pipelines, datasets, linkedServices }
 }

@@ -1,7 +1,7 @@
 // mode: approve, the DBA's run: approve the server's Pending connections that this factory's
 // managed private endpoints made, and nothing else. The data team's run (approval: wait) then sees
 // them Approved. Only server rights are needed; the factory's endpoints are read when allowed.
-import { describeFailure, statusCodeOf } from '../errors.js'
+import { statusCodeOf } from '../errors.js'
 import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
 import { approve, decideApproval, type ApprovalDecision } from './approval.js'
@@ -100,18 +100,8 @@ async function approveOne(context: StepContext, connection: ConnectionView): Pro
 }
 
 export async function approveServerConnections(context: StepContext): Promise<StepOutcome<void>> {
-  const { settings, clients, ledger } = context
-  const server = await describeFailure(
-    'read the PostgreSQL server',
-    settings.server.id,
-    'Microsoft.DBforPostgreSQL/flexibleServers/read',
-    () =>
-      clients.postgres.servers.get(
-        settings.server.resourceGroup,
-        settings.server.name,
-        requestOptions(context)
-      )
-  )
+  const { settings, ledger } = context
+  const server = await context.azure.readServer(requestOptions(context))
   // The server's GET lists its connections: no list call (and no list permission) needed.
   const connections = (server.privateEndpointConnections ?? []).map(toConnectionView)
   const { endpoints, basis } = await factoryEndpoints(context, server.id ?? settings.server.id)

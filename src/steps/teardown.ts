@@ -2,31 +2,21 @@
 // others still use it), then the managed private endpoint (unless other linked services reach the
 // server through it) — and waits until the endpoint and its server-side connection are gone.
 // Missing pieces are fine, so destroy can run any number of times.
-import { listRawItems } from '../azure.js'
 import {
   ActionError,
-  describeFailure,
+  asActionError,
   isPermanentRefusal,
   statusCodeOf,
-  translateAzureError,
   unlessNotFound
 } from '../errors.js'
 import { sameText } from '../names.js'
+import { postgresGroupId } from '../private-link.js'
 import type { StepOutcome } from '../report.js'
 import { observeMatch, type ConnectionView, type EndpointRef } from './connections.js'
 import { requestOptions, type StepContext } from './context.js'
 import { isProbe } from './probes.js'
 import { linkedServiceId } from './linked-service.js'
-import {
-  deleteEndpoint,
-  endpointId,
-  listEndpoints,
-  postgresGroupId,
-  type EndpointView
-} from './endpoint.js'
-
-const deleteConnectionPermission =
-  'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/delete'
+import { deleteEndpoint, listEndpoints, type EndpointView } from './endpoint.js'
 
 interface NamedBody {
   name: string
@@ -257,55 +247,19 @@ export function teardownDone(deletedAnything: boolean, connection: ConnectionOut
 
 /** The server's FQDN as Azure reports it; undefined when the server is gone. */
 async function readServerFqdn(context: StepContext): Promise<string | undefined> {
-  const { settings, clients } = context
-  const server = await describeFailure(
-    'read the PostgreSQL server',
-    settings.server.id,
-    'Microsoft.DBforPostgreSQL/flexibleServers/read',
-    () =>
-      unlessNotFound(() =>
-        clients.postgres.servers.get(
-          settings.server.resourceGroup,
-          settings.server.name,
-          requestOptions(context)
-        )
-      )
-  )
+  const server = await context.azure.findServer(requestOptions(context))
   return server?.fullyQualifiedDomainName
 }
 
 /** Other linked services that reach the server through the managed VNet (raw bodies). */
 async function observeEndpointUsers(context: StepContext): Promise<EndpointUsers> {
-  const { settings, clients } = context
-  const { resourceGroup, name: factory } = settings.factory
+  const { settings, azure } = context
   const options = requestOptions(context)
   const serverFqdn = await readServerFqdn(context)
   if (!serverFqdn) return { using: [], unreadable: [] }
   const [linkedServices, runtimes] = await Promise.all([
-    describeFailure(
-      'list the linked services',
-      factory,
-      'Microsoft.DataFactory/factories/linkedservices/read',
-      () =>
-        listRawItems((raw) =>
-          clients.dataFactory.linkedServices.listByFactory(resourceGroup, factory, {
-            ...options,
-            ...raw
-          })
-        )
-    ),
-    describeFailure(
-      'list the integration runtimes',
-      factory,
-      'Microsoft.DataFactory/factories/integrationruntimes/read',
-      () =>
-        listRawItems((raw) =>
-          clients.dataFactory.integrationRuntimes.listByFactory(resourceGroup, factory, {
-            ...options,
-            ...raw
-          })
-        )
-    )
+    azure.listRaw('linkedservices', options),
+    azure.listRaw('integrationruntimes', options)
   ])
   return findEndpointUsers(toNamed(linkedServices), toNamed(runtimes), {
     linkedService: settings.linkedService.name,
@@ -322,45 +276,13 @@ function toNamed(items: unknown[]): NamedBody[] {
 }
 
 async function observe(context: StepContext): Promise<TeardownObservation> {
-  const { settings, clients } = context
-  const { resourceGroup, name: factory } = settings.factory
+  const { settings, azure } = context
   const options = requestOptions(context)
-  const linkedServiceName = settings.linkedService.name
-  const linkedService = await describeFailure(
-    'read the linked service',
-    linkedServiceName,
-    'Microsoft.DataFactory/factories/linkedservices/read',
-    () =>
-      unlessNotFound(() =>
-        clients.dataFactory.linkedServices.get(resourceGroup, factory, linkedServiceName, options)
-      )
-  )
+  const linkedService = await azure.findLinkedService(settings.linkedService.name, options)
   // Listed even without the linked service: leftover connection-test resources go in any case.
   const [datasets, pipelines, endpoints] = await Promise.all([
-    describeFailure(
-      'list the datasets',
-      factory,
-      'Microsoft.DataFactory/factories/datasets/read',
-      () =>
-        listRawItems((raw) =>
-          clients.dataFactory.datasets.listByFactory(resourceGroup, factory, {
-            ...options,
-            ...raw
-          })
-        )
-    ),
-    describeFailure(
-      'list the pipelines',
-      factory,
-      'Microsoft.DataFactory/factories/pipelines/read',
-      () =>
-        listRawItems((raw) =>
-          clients.dataFactory.pipelines.listByFactory(resourceGroup, factory, {
-            ...options,
-            ...raw
-          })
-        )
-    ),
+    azure.listRaw('datasets', options),
+    azure.listRaw('pipelines', options),
     unlessNotFound(() => listEndpoints(context))
   ])
   const endpoint = endpoints?.find((candidate) => sameText(candidate.name, settings.endpointName))
@@ -399,24 +321,11 @@ async function deleteLeftoverConnection(
   context: StepContext,
   connection: ConnectionView
 ): Promise<boolean> {
-  const { settings, clients } = context
   try {
-    await unlessNotFound(() =>
-      clients.postgres.privateEndpointConnections.beginDeleteAndWait(
-        settings.server.resourceGroup,
-        settings.server.name,
-        connection.name,
-        requestOptions(context)
-      )
-    )
+    await context.azure.deleteConnection(connection.name, requestOptions(context))
     return true
   } catch (error) {
-    const translated = translateAzureError(
-      error,
-      'delete the Disconnected private endpoint connection',
-      connection.id,
-      deleteConnectionPermission
-    )
+    const translated = asActionError(error)
     if (statusCodeOf(error) !== 403 || isPermanentRefusal(error)) throw translated
     context.log.warning(`${translated.message} ${translated.hint}`)
     return false
@@ -424,8 +333,7 @@ async function deleteLeftoverConnection(
 }
 
 export async function teardown(context: StepContext): Promise<StepOutcome<void>> {
-  const { settings, clients, ledger } = context
-  const { resourceGroup, name: factory } = settings.factory
+  const { settings, ledger } = context
   const observed = await observe(context)
   const decision = decideTeardown(observed, {
     linkedService: settings.linkedService.name,
@@ -441,24 +349,13 @@ export async function teardown(context: StepContext): Promise<StepOutcome<void>>
   ].join('; ')
   if (decision.blocker) {
     throw new ActionError(decision.blocker, {
-      resource: settings.linkedService.name,
+      resource: linkedServiceId(settings),
       hint: 'Remove or repoint those datasets and pipelines first, or set force: true to delete the linked service anyway.'
     })
   }
   for (const note of decision.notes) context.log.warning(note)
   if (decision.deleteLinkedService) {
-    await describeFailure(
-      'delete the linked service',
-      settings.linkedService.name,
-      'Microsoft.DataFactory/factories/linkedservices/delete',
-      () =>
-        clients.dataFactory.linkedServices.delete(
-          resourceGroup,
-          factory,
-          settings.linkedService.name,
-          requestOptions(context)
-        )
-    )
+    await context.azure.deleteLinkedService(settings.linkedService.name, requestOptions(context))
     ledger.change({
       action: 'deleted',
       resource: 'linked-service',
@@ -471,7 +368,7 @@ export async function teardown(context: StepContext): Promise<StepOutcome<void>>
       action: 'deleted',
       resource: 'managed-private-endpoint',
       // The id as plan and create spell it: Azure answers its segments lower-cased.
-      id: endpointId(context, observed.endpoint.name)
+      id: context.azure.ids.managedPrivateEndpoint(observed.endpoint.name)
     })
   }
   // An endpoint left alone keeps its connection (on this server when only its group differs).

@@ -1,15 +1,19 @@
 import { describe, expect, it } from '@jest/globals'
+import type { ApprovalOperation, AzureGateway } from '../../src/azure/gateway.js'
 import {
   approvalDescription,
+  approvePermission,
   connectionChanges,
   decideApproval,
   ensureApproval,
   howToApprove,
   maxApprovalDescriptionLength
-} from '../src/steps/approval.js'
-import type { ConnectionView } from '../src/steps/connections.js'
-import type { EndpointResult } from '../src/steps/endpoint.js'
-import { fakeStepContext, pages, restError } from './step-context.js'
+} from '../../src/steps/approval.js'
+import type { ConnectionView } from '../../src/steps/connections.js'
+import type { EndpointResult } from '../../src/steps/endpoint.js'
+import { connection } from '../fixtures/connections.js'
+import { gatewayFailure, restError, type GatewayOperations } from '../fixtures/fake-azure.js'
+import { fakeStepContext } from '../fixtures/step-context.js'
 
 const peBase =
   '/subscriptions/msft/resourceGroups/vnet/providers/Microsoft.Network/privateEndpoints/'
@@ -49,29 +53,34 @@ const newEndpoint: EndpointResult = {
   connectionStatus: 'Pending'
 }
 
-/** Clients whose server lists `looks` one after the other (the last one stays). */
-function clientsFor(looks: ConnectionView[][], beginUpdate: () => Promise<unknown>) {
+/** An approval's failure as the gateway throws it, for connection '/connections/c'. */
+const approvalFailure = (cause: unknown) =>
+  gatewayFailure(
+    cause,
+    'approve the private endpoint connection',
+    '/connections/c',
+    approvePermission
+  )
+
+/** An approval whose operation is done at the first look. */
+const finished: ApprovalOperation = { poll: async () => ({ done: true }) }
+
+/** A gateway whose server lists `looks` one after the other (the last one stays). */
+function azureFor(
+  looks: ConnectionView[][],
+  beginApproveConnection: AzureGateway['beginApproveConnection']
+): GatewayOperations {
   let look = 0
   return {
-    postgres: {
-      privateEndpointConnections: {
-        listByServer: () =>
-          pages(() => (looks[Math.min(look++, looks.length - 1)] ?? []).map(listed)),
-        beginUpdate
+    listConnections: async () => (looks[Math.min(look++, looks.length - 1)] ?? []).map(listed),
+    beginApproveConnection,
+    listManagedPrivateEndpoints: async () => [
+      {
+        name: 'pg-pg-demo',
+        id: '/endpoints/pg-pg-demo',
+        properties: { connectionState: { status: 'Approved' } }
       }
-    },
-    dataFactory: {
-      managedPrivateEndpoints: {
-        listByFactory: () =>
-          pages(() => [
-            {
-              name: 'pg-pg-demo',
-              id: '/endpoints/pg-pg-demo',
-              properties: { connectionState: { status: 'Approved' } }
-            }
-          ])
-      }
-    }
+    ]
   }
 }
 
@@ -157,11 +166,11 @@ describe('howToApprove', () => {
 describe('ensureApproval converges with runs that approve at the same time', () => {
   it('on 409 AnotherOperationInProgress, re-reads and finishes once the other run approved', async () => {
     let sent = 0
-    const clients = clientsFor(
+    const clients = azureFor(
       [[view()], [view({ provisioningState: 'Updating' })], [view({ status: 'Approved' })]],
       async () => {
         sent++
-        throw restError(409, 'AnotherOperationInProgress')
+        throw approvalFailure(restError(409, 'AnotherOperationInProgress'))
       }
     )
     const { context, recorded } = fakeStepContext(clients)
@@ -176,12 +185,12 @@ describe('ensureApproval converges with runs that approve at the same time', () 
   })
 
   it('retries an approval refused because the connection is not ready yet', async () => {
-    const answers = [restError(409, 'Conflict'), restError(409, 'Conflict')]
-    const clients = clientsFor([[view()]], async () => {
+    const answers = [restError(409, 'Conflict'), restError(409, 'Conflict')].map(approvalFailure)
+    const clients = azureFor([[view()]], async () => {
       const answer = answers.shift()
       if (answer) throw answer
-      // The SDK's poller after beginUpdate: its operation is done at the next look.
-      return { poll: async () => undefined, isDone: () => true }
+      // Accepted: the operation is done at the next look.
+      return finished
     })
     const { context, recorded } = fakeStepContext(clients)
     const outcome = await ensureApproval(context, newEndpoint)
@@ -194,8 +203,8 @@ describe('ensureApproval converges with runs that approve at the same time', () 
   })
 
   it('gives up after approval-timeout when the server keeps answering 409', async () => {
-    const clients = clientsFor([[view()]], async () => {
-      throw restError(409, 'AnotherOperationInProgress')
+    const clients = azureFor([[view()]], async () => {
+      throw approvalFailure(restError(409, 'AnotherOperationInProgress'))
     })
     const { context } = fakeStepContext(clients, { inputs: { 'approval-timeout': '30s' } })
     await expect(ensureApproval(context, newEndpoint)).rejects.toThrow(
@@ -204,7 +213,7 @@ describe('ensureApproval converges with runs that approve at the same time', () 
   })
 
   it("sets connection-state to the server's Disconnected when it refuses", async () => {
-    const clients = clientsFor([[view({ status: 'Disconnected' })]], async () => undefined)
+    const clients = azureFor([[view({ status: 'Disconnected' })]], async () => finished)
     const { context, recorded } = fakeStepContext(clients)
     await expect(ensureApproval(context, { ...newEndpoint, isNew: false })).rejects.toThrow(
       "The private endpoint connection on server 'pg-demo' is Disconnected."
@@ -218,18 +227,17 @@ describe('an approval whose operation fails', () => {
     new Error(
       "The long-running operation has failed. InternalServerError. An unexpected error occured while processing the request. Tracking ID: 't-1'"
     )
-  const poller = () => ({
+  const poller = (): ApprovalOperation => ({
     poll: async () => {
-      throw failedOperation()
-    },
-    isDone: () => false
+      throw approvalFailure(failedOperation())
+    }
   })
 
   it('re-reads the connection: rejected meanwhile, the error says Rejected, its description, on-drift: recreate and the operation error', async () => {
     const pending = view()
     const rejected = view({ status: 'Rejected', description: 'Not on the change calendar' })
     const { context, recorded } = fakeStepContext(
-      clientsFor([[pending], [rejected]], async () => poller())
+      azureFor([[pending], [rejected]], async () => poller())
     )
     const failure = await ensureApproval(context, newEndpoint).catch((error: unknown) => error)
     expect(failure).toMatchObject({
@@ -244,7 +252,7 @@ describe('an approval whose operation fails', () => {
 
   it('still Pending after the failure: names the operation code, message and the connection id, not the generic hint', async () => {
     const pending = view()
-    const { context } = fakeStepContext(clientsFor([[pending]], async () => poller()))
+    const { context } = fakeStepContext(azureFor([[pending]], async () => poller()))
     const failure = await ensureApproval(context, newEndpoint).catch((error: unknown) => error)
     expect(failure).toMatchObject({
       message: expect.stringContaining(
@@ -261,8 +269,8 @@ describe('an approval whose operation fails', () => {
 
 describe('ensureApproval without the right to approve', () => {
   it('waits for someone else to approve, naming the permissions and how a DBA approves', async () => {
-    const clients = clientsFor([[view()], [view()], [view({ status: 'Approved' })]], async () => {
-      throw restError(403, 'AuthorizationFailed', 'The client has no access.')
+    const clients = azureFor([[view()], [view()], [view({ status: 'Approved' })]], async () => {
+      throw approvalFailure(restError(403, 'AuthorizationFailed', 'The client has no access.'))
     })
     const { context, recorded } = fakeStepContext(clients)
     const outcome = await ensureApproval(context, newEndpoint)
@@ -300,7 +308,7 @@ describe('waiting for the connection to appear', () => {
       name: 'r',
       privateEndpointId: `${peBase}pg-pg-demo.adf-demo`
     })
-    const clients = clientsFor([[foreign], [foreign], [foreign, renamed]], async () => undefined)
+    const clients = azureFor([[foreign], [foreign], [foreign, renamed]], async () => finished)
     const { context, recorded } = fakeStepContext(clients, {
       inputs: { 'approval-timeout': '1m' }
     })
@@ -322,7 +330,7 @@ describe('waiting for the connection to appear', () => {
 
   it('matches private endpoint ids case-insensitively', async () => {
     const upper = view({ privateEndpointId: `${peBase}ADF-DEMO.PG-PG-DEMO`, status: 'Approved' })
-    const clients = clientsFor([[], [upper]], async () => undefined)
+    const clients = azureFor([[], [upper]], async () => finished)
     const { context } = fakeStepContext(clients)
     const outcome = await ensureApproval(context, newEndpoint)
     expect(outcome.done).toMatch(/^already approved; Data Factory is noticing it/)
@@ -337,16 +345,10 @@ describe('waiting for the connection to appear', () => {
     })
     const namedLikeUs = view({ id: '/c/n', name: 'n' })
     const approved: string[] = []
-    const clients = clientsFor([[namedLikeUs, stated]], async () => ({
-      poll: async () => undefined,
-      isDone: () => true
-    }))
-    const begin = clients.postgres.privateEndpointConnections
-    const original = begin.beginUpdate
-    begin.beginUpdate = async (...args: unknown[]) => {
-      approved.push(String(args[2]))
-      return original()
-    }
+    const clients = azureFor([[namedLikeUs, stated]], async (name) => {
+      approved.push(name)
+      return finished
+    })
     const { context, recorded } = fakeStepContext(clients)
     const outcome = await ensureApproval(context, {
       ...newEndpoint,
@@ -358,5 +360,38 @@ describe('waiting for the connection to appear', () => {
       "connection s: Pending (matched by the endpoint's properties.resourceId)"
     )
     await outcome.value.factorySees
+  })
+})
+
+describe('decideApproval', () => {
+  const pending = connection(`${peBase}f.e`)
+  it.each([
+    ['auto', 'approve'],
+    ['wait', 'await-approval'],
+    ['none', 'leave']
+  ] as const)('a Pending connection in %s mode: %s', (mode, kind) => {
+    expect(decideApproval(pending, mode).kind).toBe(kind)
+    expect(decideApproval(undefined, mode).kind).toBe(kind)
+  })
+  it('does nothing to an Approved one and refuses Rejected/Disconnected at once', () => {
+    expect(decideApproval({ ...pending, status: 'Approved' }, 'auto')).toEqual({ kind: 'approved' })
+    expect(
+      decideApproval({ ...pending, status: 'Rejected', description: 'no thanks' }, 'wait')
+    ).toEqual({
+      kind: 'refused',
+      status: 'Rejected',
+      description: 'no thanks'
+    })
+    expect(decideApproval({ ...pending, status: 'Disconnected' }, 'auto').kind).toBe('refused')
+  })
+  it('names the repository and run in the approval description', () => {
+    expect(
+      approvalDescription({
+        repository: 'o/r',
+        runId: '7',
+        runAttempt: '1',
+        runUrl: 'https://github.com/o/r/actions/runs/7'
+      })
+    ).toBe('Approved by adf-pg-private-link for o/r run 7 (https://github.com/o/r/actions/runs/7)')
   })
 })

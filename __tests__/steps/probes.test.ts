@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import type { StateStore } from '../src/io.js'
+import type { StateStore } from '../../src/io.js'
 import {
   isProbe,
   probeCount,
@@ -9,7 +9,7 @@ import {
   savedProbes,
   staleProbes,
   trackProbe
-} from '../src/steps/probes.js'
+} from '../../src/steps/probes.js'
 
 function memoryState(initial: Record<string, string> = {}): StateStore & {
   values: Record<string, string>

@@ -1,11 +1,16 @@
 import { describe, expect, it } from '@jest/globals'
 import {
   decideTeardown,
+  findReferences,
+  references,
+  teardownDone,
   findEndpointUsers,
   postgresHostsOf,
   teardown
-} from '../src/steps/teardown.js'
-import { endpointView, fakeStepContext, pages, restError } from './step-context.js'
+} from '../../src/steps/teardown.js'
+import type { EndpointView } from '../../src/steps/endpoint.js'
+import { gatewayFailure, restError, type GatewayOperations } from '../fixtures/fake-azure.js'
+import { endpointView, fakeStepContext } from '../fixtures/step-context.js'
 
 const fqdn = 'pg-demo.postgres.database.azure.com'
 const serverId =
@@ -176,41 +181,29 @@ describe('teardown: a Disconnected connection left on the server', () => {
   /** Destroy with the linked service and the managed private endpoint already gone. */
   function destroyContext(deleteConnection: () => Promise<void>) {
     const deleted: string[] = []
-    const clients = {
-      postgres: {
-        privateEndpointConnections: {
-          listByServer: () =>
-            pages(() => [
-              {
-                // Another factory's endpoint of the same name: never ours to delete.
-                name: 'adf-other.pg-pg-demo.guid',
-                id: '/connections/foreign',
-                privateEndpoint: { id: `${peBase}adf-other.pg-pg-demo` },
-                privateLinkServiceConnectionState: { status: 'Disconnected' }
-              },
-              {
-                name: 'adf-demo.pg-pg-demo.guid',
-                id: '/connections/c',
-                privateEndpoint: { id: `${peBase}adf-demo.pg-pg-demo` },
-                privateLinkServiceConnectionState: { status: 'Disconnected' }
-              }
-            ]),
-          beginDeleteAndWait: async (group: string, server: string, name: string) => {
-            deleted.push(`${group}/${server}/${name}`)
-            await deleteConnection()
-          }
-        }
-      },
-      dataFactory: {
-        linkedServices: {
-          get: async () => {
-            throw restError(404, 'NotFound')
-          }
+    const clients: GatewayOperations = {
+      listConnections: async () => [
+        {
+          // Another factory's endpoint of the same name: never ours to delete.
+          name: 'adf-other.pg-pg-demo.guid',
+          id: '/connections/foreign',
+          privateEndpoint: { id: `${peBase}adf-other.pg-pg-demo` },
+          privateLinkServiceConnectionState: { status: 'Disconnected' }
         },
-        datasets: { listByFactory: () => pages(() => []) },
-        pipelines: { listByFactory: () => pages(() => []) },
-        managedPrivateEndpoints: { listByFactory: () => pages(() => []) }
-      }
+        {
+          name: 'adf-demo.pg-pg-demo.guid',
+          id: '/connections/c',
+          privateEndpoint: { id: `${peBase}adf-demo.pg-pg-demo` },
+          privateLinkServiceConnectionState: { status: 'Disconnected' }
+        }
+      ],
+      deleteConnection: async (name) => {
+        deleted.push(name)
+        await deleteConnection()
+      },
+      findLinkedService: async () => undefined,
+      listRaw: async () => [],
+      listManagedPrivateEndpoints: async () => []
     }
     const { context, recorded } = fakeStepContext(clients, {
       mode: 'destroy',
@@ -219,19 +212,11 @@ describe('teardown: a Disconnected connection left on the server', () => {
     return { context, recorded, deleted }
   }
 
-  // A 404 means the server dropped it meanwhile: gone either way.
-  it.each([
-    ['deletes our Disconnected connection and records it', async () => undefined],
-    [
-      'counts a 404 on the delete as already gone',
-      async () => {
-        throw restError(404, 'NotFound', 'The connection was not found.')
-      }
-    ]
-  ])('%s', async (_name, deleteConnection) => {
-    const { context, recorded, deleted } = destroyContext(deleteConnection)
+  // A 404 on the delete is gone already: the gateway answers it as done (azure/gateway.test.ts).
+  it('deletes our Disconnected connection and records it', async () => {
+    const { context, recorded, deleted } = destroyContext(async () => undefined)
     const outcome = await teardown(context)
-    expect(deleted).toEqual(['rg-data/pg-demo/adf-demo.pg-pg-demo.guid'])
+    expect(deleted).toEqual(['adf-demo.pg-pg-demo.guid'])
     expect(recorded.changes).toEqual([
       { action: 'deleted', resource: 'private-endpoint-connection', id: '/connections/c' }
     ])
@@ -243,10 +228,15 @@ describe('teardown: a Disconnected connection left on the server', () => {
 
   it('only warns, naming the delete permission and scope, when the delete is forbidden', async () => {
     const { context, recorded, deleted } = destroyContext(async () => {
-      throw restError(403, 'AuthorizationFailed', 'The client has no access.')
+      throw gatewayFailure(
+        restError(403, 'AuthorizationFailed', 'The client has no access.'),
+        'delete the Disconnected private endpoint connection',
+        '/connections/c',
+        deletePermission
+      )
     })
     const outcome = await teardown(context)
-    expect(deleted).toEqual(['rg-data/pg-demo/adf-demo.pg-pg-demo.guid'])
+    expect(deleted).toEqual(['adf-demo.pg-pg-demo.guid'])
     expect(recorded.changes).toEqual([])
     expect(outcome.done).toBe(
       "nothing deleted; the endpoint's Disconnected connection is left on the server (see the warning)"
@@ -256,5 +246,164 @@ describe('teardown: a Disconnected connection left on the server', () => {
       "Could not delete the Disconnected private endpoint connection '/connections/c' (HTTP 403"
     )
     expect(recorded.warnings[0]).toContain(`lacks '${deletePermission}' on scope '/connections/c'`)
+  })
+})
+
+describe('teardown decisions', () => {
+  const endpoint = (overrides: Partial<EndpointView>) => endpointView(serverId, overrides)
+
+  const ref = { referenceName: 'ls', type: 'LinkedServiceReference' }
+  const probeDataset = {
+    name: 'adf-pg-private-link-probe-1-1-aa-dataset',
+    body: { properties: { linkedServiceName: ref } }
+  }
+  const probePipelineBody = {
+    name: 'ADF-PG-PRIVATE-LINK-PROBE-1-1-aa-pipeline',
+    body: {
+      properties: {
+        activities: [{ dataset: { referenceName: probeDataset.name, type: 'DatasetReference' } }]
+      }
+    }
+  }
+  const datasets = [
+    { name: 'sales', body: { properties: { linkedServiceName: ref } } },
+    probeDataset,
+    {
+      name: 'unrelated',
+      body: { properties: { linkedServiceName: { ...ref, referenceName: 'other' } } }
+    }
+  ]
+  const target = { linkedService: 'ls', serverId, force: false }
+  const noUsers = { using: [], unreadable: [] }
+
+  it('matches references of the given type by name, in any case and at any depth', () => {
+    const body = { a: [{ b: { type: 'DatasetReference', referenceName: 'SALES' } }] }
+    expect(references(body, 'DatasetReference', ['sales'])).toBe(true)
+    expect(references(body, 'LinkedServiceReference', ['sales'])).toBe(false)
+    expect(references(body, 'DatasetReference', ['sale'])).toBe(false)
+    expect(references(body, 'DatasetReference', [])).toBe(false)
+  })
+
+  it("finds datasets and pipelines using the linked service, directly or via a dataset, but not the action's own", () => {
+    const pipelines = [
+      {
+        name: 'nightly',
+        body: {
+          properties: {
+            activities: [{ inputs: [{ referenceName: 'Sales', type: 'DatasetReference' }] }]
+          }
+        }
+      },
+      {
+        name: 'script',
+        body: {
+          properties: { activities: [{ linkedServiceName: { ...ref, referenceName: 'LS' } }] }
+        }
+      },
+      {
+        // Runs a pipeline that happens to share the dataset's name: not a use of the dataset.
+        name: 'orchestrator',
+        body: {
+          properties: {
+            activities: [
+              {
+                type: 'ExecutePipeline',
+                typeProperties: { pipeline: { referenceName: 'sales', type: 'PipelineReference' } }
+              }
+            ]
+          }
+        }
+      },
+      {
+        // Uses an unrelated dataset whose name would match as a substring.
+        name: 'other',
+        body: {
+          properties: { activities: [{ referenceName: 'unrelated', type: 'DatasetReference' }] }
+        }
+      },
+      probePipelineBody,
+      { name: 'idle', body: { properties: { activities: [] } } }
+    ]
+    expect(findReferences('ls', datasets, pipelines)).toEqual([
+      "dataset 'sales'",
+      "pipeline 'nightly'",
+      "pipeline 'script'"
+    ])
+  })
+
+  it('never lets the connection-test objects block (the leftover sweep removes them by age)', () => {
+    const decision = decideTeardown(
+      {
+        linkedServiceExists: true,
+        datasets: [probeDataset, datasets[2]],
+        pipelines: [probePipelineBody],
+        endpointUsers: noUsers
+      },
+      target
+    )
+    expect(decision).toEqual({
+      deleteLinkedService: true,
+      deleteEndpoint: false,
+      blocker: undefined,
+      notes: []
+    })
+  })
+
+  it('blocks on references unless forced, and leaves an endpoint aimed elsewhere alone', () => {
+    const used = { linkedServiceExists: true, datasets, pipelines: [], endpointUsers: noUsers }
+    expect(decideTeardown({ ...used, endpoint: endpoint({}) }, target).blocker).toBe(
+      "Linked service 'ls' is still used by dataset 'sales'."
+    )
+    expect(decideTeardown(used, { ...target, force: true })).toMatchObject({
+      deleteLinkedService: true,
+      blocker: undefined,
+      notes: ["force: deleting although used by dataset 'sales'"]
+    })
+    // References to a linked service that is already gone block nothing.
+    expect(decideTeardown({ ...used, linkedServiceExists: false }, target).blocker).toBe(undefined)
+    expect(
+      decideTeardown(
+        {
+          linkedServiceExists: false,
+          datasets: [],
+          pipelines: [],
+          endpoint: endpoint({ privateLinkResourceId: '/other' }),
+          endpointUsers: noUsers
+        },
+        target
+      )
+    ).toMatchObject({
+      deleteEndpoint: false,
+      deleteLinkedService: false
+    })
+    expect(
+      decideTeardown(
+        { linkedServiceExists: false, datasets: [], pipelines: [], endpointUsers: noUsers },
+        target
+      )
+    ).toEqual({
+      deleteLinkedService: false,
+      deleteEndpoint: false,
+      blocker: undefined,
+      notes: []
+    })
+  })
+
+  it.each([
+    [true, 'dropped', 'deleted; the server dropped the connection'],
+    [true, 'none', 'deleted'],
+    [false, 'none', 'nothing to delete'],
+    [
+      true,
+      'leftover-deleted',
+      "deleted; including the endpoint's Disconnected connection on the server"
+    ],
+    [
+      false,
+      'leftover-kept',
+      "nothing deleted; the endpoint's Disconnected connection is left on the server (see the warning)"
+    ]
+  ] as const)('says what was done: deleted %s, connection %s', (deleted, connection, text) => {
+    expect(teardownDone(deleted, connection)).toBe(text)
   })
 })

@@ -4,9 +4,11 @@ import {
   endpointToVault,
   ensureEndpoint,
   type EndpointView
-} from '../src/steps/endpoint.js'
-import type { PreflightFacts } from '../src/steps/preflight.js'
-import { endpointView, fakeStepContext, pages, restError } from './step-context.js'
+} from '../../src/steps/endpoint.js'
+import type { PreflightFacts } from '../../src/steps/preflight.js'
+import type { ManagedPrivateEndpointResource } from '../../src/azure/gateway.js'
+import { gatewayFailure, restError, type GatewayOperations } from '../fixtures/fake-azure.js'
+import { endpointView, fakeStepContext } from '../fixtures/step-context.js'
 
 const serverId =
   '/subscriptions/0b9e4f3a-7c21-4d58-a6e3-2f8b1c9d0e47/resourceGroups/rg-data/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg-demo'
@@ -83,27 +85,26 @@ describe('ensureEndpoint', () => {
     factoryRead: false
   }
 
-  /** Clients whose factory lists `looks` one after the other and whose PUT answers `puts` (no server list: preflight's GET gave it). */
-  function clientsFor(looks: object[][], puts: (Error | undefined)[]) {
+  /** A gateway whose factory lists `looks` one after the other and whose PUT answers `puts` (no server list: preflight's GET gave it). */
+  function clientsFor(looks: ManagedPrivateEndpointResource[][], puts: (Error | undefined)[]) {
     let look = 0
     const sent: string[] = []
-    const clients = {
-      dataFactory: {
-        managedPrivateEndpoints: {
-          listByFactory: () => pages(() => looks[Math.min(look++, looks.length - 1)]),
-          createOrUpdate: async (_g: string, _f: string, _v: string, name: string) => {
-            sent.push(name)
-            const answer = puts.shift()
-            if (answer) throw answer
-            // Azure answers the PUT with the endpoint, still Provisioning.
-            return listedEndpoint('Provisioning')
-          }
-        }
+    const clients: GatewayOperations = {
+      listManagedPrivateEndpoints: async () => looks[Math.min(look++, looks.length - 1)],
+      createManagedPrivateEndpoint: async (name) => {
+        sent.push(name)
+        const answer = puts.shift()
+        if (answer) throw gatewayFailure(answer, 'create the managed private endpoint')
+        // Azure answers the PUT with the endpoint, still Provisioning.
+        return listedEndpoint('Provisioning')
       }
     }
     return { clients, sent }
   }
-  const listedEndpoint = (provisioningState: string, status = 'Pending') => ({
+  const listedEndpoint = (
+    provisioningState: string,
+    status = 'Pending'
+  ): ManagedPrivateEndpointResource => ({
     name: 'pg-pg-demo',
     id: '/x/pg-pg-demo',
     properties: {
@@ -189,5 +190,86 @@ describe('endpointToVault', () => {
     expect(endpointToVault([toVault({ groupId: 'blob' })], 'kv-data')).toBeUndefined()
     expect(endpointToVault([endpoint()], 'pg-demo')).toBeUndefined()
     expect(endpointToVault([toVault({ connectionStatus: 'Rejected' })], 'kv-data')).toBeUndefined()
+  })
+})
+
+/** A provisioned endpoint to the server, its connection Pending (the decisions' starting point). */
+const pendingEndpoint = (overrides: Partial<EndpointView> = {}) => endpointView(serverId, overrides)
+
+describe('decideEndpointAction', () => {
+  it('creates when nothing targets the server', () => {
+    expect(
+      decideEndpointAction(
+        [pendingEndpoint({ name: 'other', privateLinkResourceId: '/elsewhere' })],
+        desired,
+        'fail'
+      )
+    ).toEqual({ kind: 'create' })
+  })
+  it('reuses an identical endpoint, comparing ids case-insensitively', () => {
+    const same = pendingEndpoint({
+      name: 'PG-PG-DEMO',
+      privateLinkResourceId: serverId.toLowerCase()
+    })
+    expect(decideEndpointAction([same], desired, 'fail')).toEqual({ kind: 'reuse', endpoint: same })
+  })
+  it('reports drift for the same name with another target or group, or recreates on request', () => {
+    const drifted = pendingEndpoint({ groupId: 'sqlServer' })
+    const decision = decideEndpointAction([drifted], desired, 'fail')
+    expect(decision).toMatchObject({ kind: 'drift', endpoint: drifted })
+    expect(decision.kind === 'drift' && decision.reason).toBe(
+      'its group is sqlServer instead of postgresqlServer'
+    )
+    const moved = pendingEndpoint({ privateLinkResourceId: '/elsewhere' })
+    expect(decideEndpointAction([moved], desired, 'fail')).toMatchObject({
+      kind: 'drift',
+      reason: `it targets /elsewhere instead of ${serverId}`
+    })
+    expect(decideEndpointAction([drifted], desired, 'recreate')).toMatchObject({ kind: 'recreate' })
+  })
+  it('reuses an endpoint of another name that already targets the server instead of a doomed PUT', () => {
+    const other = pendingEndpoint({ name: 'hand-made' })
+    expect(decideEndpointAction([other], desired, 'fail')).toEqual({
+      kind: 'reuse-other',
+      endpoint: other
+    })
+    expect(decideEndpointAction([{ ...other, isReserved: true }], desired, 'fail')).toEqual({
+      kind: 'create'
+    })
+  })
+  it.each([
+    [{ provisioningState: 'Failed' }, 'its provisioningState is Failed'],
+    [{ connectionStatus: 'Rejected' }, 'its connection is Rejected'],
+    [{ connectionStatus: 'disconnected' }, 'its connection is disconnected']
+  ])('recreates an endpoint of ours that is %o, or fails as drift', (state, reason) => {
+    const broken = endpoint(state)
+    expect(decideEndpointAction([broken], desired, 'recreate')).toEqual({
+      kind: 'recreate',
+      endpoint: broken,
+      reason
+    })
+    expect(decideEndpointAction([broken], desired, 'fail')).toEqual({
+      kind: 'drift',
+      endpoint: broken,
+      reason
+    })
+  })
+  it('never recreates a reserved endpoint of the same name', () => {
+    const reserved = pendingEndpoint({ groupId: 'sqlServer', isReserved: true })
+    expect(decideEndpointAction([reserved], desired, 'recreate')).toMatchObject({
+      kind: 'drift',
+      reason: 'its group is sqlServer instead of postgresqlServer (reserved by Data Factory)'
+    })
+  })
+  it('reports the drift of the same name before reusing another endpoint to the server', () => {
+    const moved = pendingEndpoint({ privateLinkResourceId: '/elsewhere' })
+    const other = pendingEndpoint({ name: 'hand-made' })
+    for (const onDrift of ['fail', 'recreate'] as const) {
+      expect(decideEndpointAction([moved, other], desired, onDrift)).toEqual({
+        kind: 'drift',
+        endpoint: moved,
+        reason: `it targets /elsewhere instead of ${serverId}, and endpoint 'hand-made' already targets this server (Azure allows one per target)`
+      })
+    }
   })
 })

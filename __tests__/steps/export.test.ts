@@ -4,13 +4,13 @@ import os from 'node:os'
 import path from 'node:path'
 import {
   gitFiles,
-  gitIntegrationOf,
   gitNotes,
   maskSecureStrings,
   writeGitFiles,
   type WrittenObjects
-} from '../src/steps/export.js'
-import { fingerprintPrefix } from '../src/steps/linked-service.js'
+} from '../../src/steps/export.js'
+import { fingerprintPrefix } from '../../src/steps/linked-service.js'
+import { gitIntegrationOf } from '../../src/steps/preflight.js'
 
 const serverId =
   '/subscriptions/s/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg-demo'

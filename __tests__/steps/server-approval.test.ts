@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals'
-import type { ConnectionView } from '../src/steps/connections.js'
-import { decideServerApprovals } from '../src/steps/server-approval.js'
+import type { ConnectionView } from '../../src/steps/connections.js'
+import { decideServerApprovals } from '../../src/steps/server-approval.js'
 
 const peBase = '/subscriptions/m/resourceGroups/vnet-1/providers/Microsoft.Network/privateEndpoints'
 
