@@ -189,6 +189,26 @@ describe('landing-zone guardrails', () => {
   )
 
   test(
+    'a ReadOnly lock on a re-run refuses the connection test at once, and nothing is deleted that was never made',
+    async () => {
+      expect((await session.run()).exitCode).toBe(0)
+      session.emulator.admin.setLocks([
+        { name: 'platform-readonly', scope: ids.resourceGroupScope, level: 'ReadOnly' }
+      ])
+      const run = await session.run({ timeout: '20s' })
+      expect(run.exitCode).toBe(1)
+      expect(run.errors.join('\n')).toContain('ReadOnly')
+      // The dataset PUT was refused (409): no dataset or pipeline exists, so none is deleted or warned about.
+      expect(requestsTo(run, 'PUT', /\/datasets\/[^/]+$/).map((entry) => entry.status)).toEqual([
+        409
+      ])
+      expect(run.requests.filter((entry) => entry.method === 'DELETE')).toEqual([])
+      expect(run.warnings.join('\n')).not.toMatch(/Could not delete the temporary/)
+    },
+    scenarioTimeoutMs
+  )
+
+  test(
     'a CanNotDelete lock fails destroy at once: deletes are what it refuses',
     async () => {
       expect((await session.run()).exitCode).toBe(0)

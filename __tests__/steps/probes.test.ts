@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import type { StateStore } from '../../src/io.js'
 import {
+  createProbe,
   isProbe,
   probeCount,
   probeCreatedAt,
@@ -10,6 +11,7 @@ import {
   staleProbes,
   trackProbe
 } from '../../src/steps/probes.js'
+import { azureFailure, gatewayFailure } from '../fixtures/fake-azure.js'
 
 function memoryState(initial: Record<string, string> = {}): StateStore & {
   values: Record<string, string>
@@ -88,5 +90,42 @@ describe('probe state for the post step', () => {
       })
     })
     expect(savedProbes(foreign).datasets).toEqual(['adf-pg-private-link-probe-y-dataset'])
+  })
+})
+
+describe('createProbe', () => {
+  // As the gateway throws them: Azure's answer explained, and a request that got no answer.
+  const refusal = azureFailure(409, 'ScopeLocked')
+  const noAnswer = gatewayFailure(
+    Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })
+  )
+  const { dataset, pipeline } = probeNames(new Date('2026-12-03T14:00:00Z'), '7', '1', 'abc123')
+
+  it('lists the probe for the post step and as made when Azure created it', async () => {
+    const state = memoryState()
+    const made = { datasets: [], pipelines: [] }
+    await createProbe(state, 'datasets', dataset, async () => undefined, made)
+    expect(savedProbes(state).datasets).toEqual([dataset])
+    expect(made.datasets).toEqual([dataset])
+  })
+
+  it('unlists it when Azure refused the write (4xx: a lock, a policy): nothing was created to delete', async () => {
+    const state = memoryState()
+    const made = { datasets: [], pipelines: [] }
+    await expect(
+      createProbe(state, 'pipelines', pipeline, () => Promise.reject(refusal), made)
+    ).rejects.toBe(refusal)
+    expect(savedProbes(state).pipelines).toEqual([])
+    expect(made.pipelines).toEqual([])
+  })
+
+  it('keeps it listed when the write may have happened (no answer)', async () => {
+    const state = memoryState()
+    const made = { datasets: [], pipelines: [] }
+    await expect(
+      createProbe(state, 'datasets', dataset, () => Promise.reject(noAnswer), made)
+    ).rejects.toBe(noAnswer)
+    expect(savedProbes(state).datasets).toEqual([dataset])
+    expect(made.datasets).toEqual([dataset])
   })
 })

@@ -7,7 +7,7 @@ import { explain, hintOf, signalFromMessage } from '../failures.js'
 import type { StepOutcome } from '../report.js'
 import { cleanupOptions, requestOptions, type StepContext } from './context.js'
 import { untestedReason, type LinkedServiceResult } from './linked-service.js'
-import { removeProbes, trackProbe } from './probes.js'
+import { createProbe, removeProbes, type ProbeSet } from './probes.js'
 
 const probeActivityName = 'LookupPostgreSql'
 
@@ -93,27 +93,45 @@ export async function testConnection(
   const through = staged
     ? `a temporary copy '${linkedService.testThrough}' of the new definition of ${linkedService.name}`
     : linkedService.name
+  // What this run made and so deletes afterwards (a write Azure refused made nothing).
+  const made: ProbeSet = {
+    datasets: [],
+    pipelines: [],
+    linkedServices: staged ? [linkedService.testThrough] : []
+  }
   try {
-    trackProbe(context.state, 'datasets', names.dataset)
-    await azure.writeDataset(
+    await createProbe(
+      context.state,
+      'datasets',
       names.dataset,
-      {
-        properties: {
-          type: 'AzurePostgreSqlTable',
-          linkedServiceName: {
-            referenceName: linkedService.testThrough,
-            type: 'LinkedServiceReference'
+      () =>
+        azure.writeDataset(
+          names.dataset,
+          {
+            properties: {
+              type: 'AzurePostgreSqlTable',
+              linkedServiceName: {
+                referenceName: linkedService.testThrough,
+                type: 'LinkedServiceReference'
+              },
+              description: 'Temporary connection test made by adf-pg-private-link.'
+            }
           },
-          description: 'Temporary connection test made by adf-pg-private-link.'
-        }
-      },
-      requestOptions(context)
+          requestOptions(context)
+        ),
+      made
     )
-    trackProbe(context.state, 'pipelines', names.pipeline)
-    await azure.writePipeline(
+    await createProbe(
+      context.state,
+      'pipelines',
       names.pipeline,
-      probePipeline(names.dataset, settings.connectionTest.query),
-      requestOptions(context)
+      () =>
+        azure.writePipeline(
+          names.pipeline,
+          probePipeline(names.dataset, settings.connectionTest.query),
+          requestOptions(context)
+        ),
+      made
     )
     // Only the run needs Data Factory to see the approval; its failure is the approval's, not the test's.
     await options.factorySees?.catch((error: unknown) => {
@@ -147,11 +165,7 @@ export async function testConnection(
     ledger.output('connection-test', 'failed')
     throw staged ? keptUnchanged(error, linkedService.name, staged.existed) : error
   } finally {
-    await removeProbes(context, {
-      datasets: [names.dataset],
-      pipelines: [names.pipeline],
-      linkedServices: staged ? [linkedService.testThrough] : []
-    })
+    await removeProbes(context, made)
   }
 }
 

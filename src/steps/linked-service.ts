@@ -16,7 +16,7 @@ import {
 import { sslModeNumbers } from '../ssl-modes.js'
 import { requestOptions, type StepContext } from './context.js'
 import type { PreflightFacts } from './preflight.js'
-import { probeNames, trackProbe, type ProbeNames } from './probes.js'
+import { createProbe, probeNames, type ProbeNames } from './probes.js'
 
 type Json = Record<string, unknown>
 
@@ -493,14 +493,16 @@ export async function ensureLinkedService(
           : `${applied[acted.kind]}${fieldList(acted)}; not tested (${why})`
     }
   }
-  trackProbe(context.state, 'linkedServices', probes.linkedService)
-  await context.azure.writeLinkedService(
-    probes.linkedService,
-    {
-      ...decided.desired,
-      description: `Temporary copy of the new definition of ${name}, made by adf-pg-private-link to test it; deleted after the run.`
-    },
-    requestOptions(context)
+  // The connection test deletes the copy; the post step, if this run dies first (refused: nothing to delete).
+  await createProbe(context.state, 'linkedServices', probes.linkedService, () =>
+    context.azure.writeLinkedService(
+      probes.linkedService,
+      {
+        ...decided.desired,
+        description: `Temporary copy of the new definition of ${name}, made by adf-pg-private-link to test it; deleted after the run.`
+      },
+      requestOptions(context)
+    )
   )
   return {
     value: {

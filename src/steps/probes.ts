@@ -2,7 +2,7 @@
 // runner state that lists them for the post step, their removal, and the sweep of old leftovers.
 import { formatDuration } from '../duration.js'
 import type { FactoryList } from '../azure/gateway.js'
-import { answerText, CancelledError } from '../errors.js'
+import { answerText, CancelledError, statusCodeOf } from '../errors.js'
 import type { StateStore } from '../io.js'
 import type { StepOutcome } from '../report.js'
 import { cleanupOptions, requestOptions, type StepContext } from './context.js'
@@ -107,6 +107,33 @@ export function trackProbe(state: StateStore, kind: ProbeKind, name: string): vo
   const probes = savedProbes(state)
   probes[kind] = [...probes[kind].filter((known) => known !== name), name]
   state.save(probeStateName, JSON.stringify(probes))
+}
+
+/**
+ * Writes one probe object: listed for the post step before the request (a run killed mid-PUT still
+ * removes it), and in `made`, when given (what this run deletes afterwards), unless Azure refused the write with
+ * a 4xx answer (a lock, a policy, a bad request), which creates nothing: no delete is then tried,
+ * so no warning names an object that never existed. Rethrows the write's error.
+ */
+export async function createProbe(
+  state: StateStore,
+  kind: ProbeKind,
+  name: string,
+  write: () => Promise<unknown>,
+  made?: ProbeSet
+): Promise<void> {
+  trackProbe(state, kind, name)
+  try {
+    await write()
+  } catch (error) {
+    const status = statusCodeOf(error)
+    // 408 is a time-out: the object may exist all the same.
+    const refused = status !== undefined && status >= 400 && status < 500 && status !== 408
+    if (refused) untrackProbe(state, kind, name)
+    else if (made) made[kind] = [...(made[kind] ?? []), name]
+    throw error
+  }
+  if (made) made[kind] = [...(made[kind] ?? []), name]
 }
 
 function untrackProbe(state: StateStore, kind: ProbeKind, name: string): void {
