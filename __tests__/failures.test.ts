@@ -219,9 +219,9 @@ describe('the failure catalogue', () => {
     expect(facts.fix).toMatch(/^Grant it Data Factory Contributor on /)
     const rows = troubleshootingRows()
     expect(rows.map((row) => `${row.cause} ${row.fix}`).join('\n')).not.toMatch(/\{\w+\}/)
-    expect(() =>
-      fillTemplate('{notAFact}', {} as Parameters<typeof fillTemplate>[1])
-    ).toThrow('unknown fact {notAFact}')
+    expect(() => fillTemplate('{notAFact}', {} as Parameters<typeof fillTemplate>[1])).toThrow(
+      'unknown fact {notAFact}'
+    )
   })
 
   it('renders every kind for the README, with <placeholders> for the facts of a run', () => {
