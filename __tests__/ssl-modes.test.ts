@@ -36,7 +36,10 @@ describe('SSL modes', () => {
       true,
       false
     ])
-    expect(encryptedSslModesText()).toBe('3 require, 4 verify-ca or 5 verify-full')
+    expect(encryptedSslModesText()).toBe('require, verify-ca or verify-full')
+    expect(encryptedSslModesText({ numbered: true })).toBe(
+      '3 require, 4 verify-ca or 5 verify-full'
+    )
   })
 
   it("agrees with action.yml's ssl-mode description and default", () => {

@@ -27,7 +27,13 @@ import type {
   Settings
 } from './settings.js'
 import { cloudNames, clouds } from './clouds.js'
-import { encryptedSslModes, sslModeNumbers, type SslMode } from './ssl-modes.js'
+import {
+  encryptedSslModes,
+  encryptedSslModesText,
+  isEncryptedSslMode,
+  sslModeNumbers,
+  type SslMode
+} from './ssl-modes.js'
 
 /** Defaults, as action.yml declares them (a local run without the runner gets the same). */
 export const inputDefaults = {
@@ -392,13 +398,15 @@ function readCredential(
 
 function readSslMode(parser: InputParser): SslMode {
   const value = parser.text('ssl-mode')
-  const known = Object.hasOwn(sslModeNumbers, value.toLowerCase())
-  const name = value.toLowerCase() as keyof typeof sslModeNumbers
-  if (known && !(encryptedSslModes as readonly string[]).includes(name)) {
+  const lower = value.toLowerCase()
+  const number = Object.hasOwn(sslModeNumbers, lower)
+    ? sslModeNumbers[lower as keyof typeof sslModeNumbers]
+    : undefined
+  if (number !== undefined && !isEncryptedSslMode(number)) {
     parser.refuse(
       'ssl-mode',
       value,
-      `sslMode ${sslModeNumbers[name]} is refused: this action makes an encrypted private connection; use ${encryptedSslModes.slice(0, -1).join(', ')} or ${encryptedSslModes.at(-1)}`
+      `sslMode ${number} is refused: this action makes an encrypted private connection; use ${encryptedSslModesText()}`
     )
     return 'require'
   }
