@@ -223,7 +223,8 @@ function relativePathProblem(value: string): string | undefined {
 /** Why an (ASCII, printable) value is not a usable https endpoint, or undefined. */
 function urlProblem(value: string): string | undefined {
   if (value.includes(' ')) return 'contains a space: remove it'
-  if (!URL.canParse(value)) return 'must be an https:// URL such as https://management.azure.com'
+  if (!URL.canParse(value))
+    return `must be an https:// URL such as ${clouds.AzureCloud.resourceManagerEndpoint}`
   const url = new URL(value)
   if (url.protocol !== 'https:') {
     const https =
