@@ -27,7 +27,13 @@ import type {
   Settings
 } from './settings.js'
 import { cloudNames, clouds } from './clouds.js'
-import { encryptedSslModes, sslModeNumbers, type SslMode } from './ssl-modes.js'
+import {
+  encryptedSslModes,
+  encryptedSslModesText,
+  isEncryptedSslMode,
+  sslModeNumbers,
+  type SslMode
+} from './ssl-modes.js'
 
 /** Defaults, as action.yml declares them (a local run without the runner gets the same). */
 export const inputDefaults = {
@@ -217,7 +223,8 @@ function relativePathProblem(value: string): string | undefined {
 /** Why an (ASCII, printable) value is not a usable https endpoint, or undefined. */
 function urlProblem(value: string): string | undefined {
   if (value.includes(' ')) return 'contains a space: remove it'
-  if (!URL.canParse(value)) return 'must be an https:// URL such as https://management.azure.com'
+  if (!URL.canParse(value))
+    return `must be an https:// URL such as ${clouds.AzureCloud.resourceManagerEndpoint}`
   const url = new URL(value)
   if (url.protocol !== 'https:') {
     const https =
@@ -392,13 +399,15 @@ function readCredential(
 
 function readSslMode(parser: InputParser): SslMode {
   const value = parser.text('ssl-mode')
-  const known = Object.hasOwn(sslModeNumbers, value.toLowerCase())
-  const name = value.toLowerCase() as keyof typeof sslModeNumbers
-  if (known && !(encryptedSslModes as readonly string[]).includes(name)) {
+  const lower = value.toLowerCase()
+  const number = Object.hasOwn(sslModeNumbers, lower)
+    ? sslModeNumbers[lower as keyof typeof sslModeNumbers]
+    : undefined
+  if (number !== undefined && !isEncryptedSslMode(number)) {
     parser.refuse(
       'ssl-mode',
       value,
-      `sslMode ${sslModeNumbers[name]} is refused: this action makes an encrypted private connection; use ${encryptedSslModes.slice(0, -1).join(', ')} or ${encryptedSslModes.at(-1)}`
+      `sslMode ${number} is refused: this action makes an encrypted private connection; use ${encryptedSslModesText()}`
     )
     return 'require'
   }

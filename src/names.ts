@@ -173,7 +173,7 @@ const nameRules = {
     pattern: /^[!-~]+$/,
     minLength: 1,
     maxLength: 600,
-    description: 'an audience without spaces such as api://AzureADTokenExchange'
+    description: `an audience without spaces such as ${clouds.AzureCloud.oidcAudience}`
   }
 } satisfies Record<string, NameRule>
 

@@ -33,8 +33,13 @@ export function isEncryptedSslMode(mode: number): boolean {
   return name !== undefined && (encryptedSslModes as readonly string[]).includes(name)
 }
 
-/** "3 require, 4 verify-ca or 5 verify-full": the encrypted modes as a message lists them. */
-export function encryptedSslModesText(): string {
-  const items = encryptedSslModes.map((name) => `${sslModeNumbers[name]} ${name}`)
+/**
+ * The encrypted modes as a message lists them: "require, verify-ca or verify-full", or with
+ * `numbered` "3 require, 4 verify-ca or 5 verify-full".
+ */
+export function encryptedSslModesText({ numbered = false } = {}): string {
+  const items = encryptedSslModes.map((name) =>
+    numbered ? `${sslModeNumbers[name]} ${name}` : name
+  )
   return `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`
 }

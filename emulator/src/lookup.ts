@@ -36,7 +36,7 @@ export async function runLookup(req: LookupRequest): Promise<LookupResult> {
       errorCode: 'UNSUPPORTED_SSL_MODE',
       message:
         `sslMode ${req.sslMode} is not supported: Azure Database for PostgreSQL requires ` +
-        `encrypted connections (use ${encryptedSslModesText()})`
+        `encrypted connections (use ${encryptedSslModesText({ numbered: true })})`
     }
   }
   const client = new pg.Client({
