@@ -311,7 +311,7 @@ function withApprovalPolicyNote(
  * (mode: approve, where nobody else will) the 403 is thrown as an ActionError naming both actions.
  * An operation that fails is explained by the connection's state read again (see explainFailedApproval).
  */
-export async function approve(
+async function approve(
   context: StepContext,
   connection: ConnectionView,
   onForbidden: 'wait' | 'throw' = 'wait'
@@ -371,46 +371,42 @@ export async function approve(
 }
 
 /** Who approved in the end: this run, another (a run at the same time), or nobody yet (no right). */
-type ApprovalOutcome = 'by-us' | 'by-another' | 'forbidden'
+export type ApprovalOutcome = 'by-us' | 'by-another' | 'forbidden'
 
 /**
  * Approves, converging with runs that approve at the same time: a connection being updated, or
- * a 409 answer, means look again (with backoff, within approval-timeout) until it is Approved.
+ * a 409 answer, means read it again with `reread` (with backoff, within approval-timeout) until it
+ * is Approved, by this run or another. A refused connection throws; so does a 403 with
+ * `onForbidden: 'throw'` (see approve). Apply and mode: approve both approve through this.
  */
-async function approveConverging(
+export async function approveConverging(
   context: StepContext,
-  endpoint: EndpointResult,
-  first: ConnectionView
+  first: ConnectionView,
+  reread: () => Promise<ConnectionView | undefined>,
+  options: { what: string; onForbidden?: 'wait' | 'throw' }
 ): Promise<ApprovalOutcome> {
   let current: ConnectionView | undefined = first
-  return context.waiter.until(
-    approvalWait(
-      context,
-      `connection '${first.name}' of endpoint '${endpoint.name}' on server '${context.settings.server.name}' to be approved`,
-      first.name
-    ),
-    async () => {
-      current ??= await observeMatch(context, endpoint)
-      const connection = current
-      current = undefined
-      if (!connection) return { done: false, status: 'connection gone' }
-      const decision = decideApproval(connection, 'auto')
-      switch (decision.kind) {
-        case 'refused':
-          throw refused(context, decision.status, decision.description, connection.id)
-        case 'approved':
-          return { done: true, value: 'by-another' }
-        case 'approve': {
-          const result = await approve(context, connection)
-          if (result === 'conflict')
-            return { done: false, status: 'Azure answered 409 (another operation or not ready)' }
-          return { done: true, value: result === 'approved' ? 'by-us' : 'forbidden' }
-        }
-        default:
-          return { done: false, status: 'another operation is updating it' }
+  return context.waiter.until(approvalWait(context, options.what, first.name), async () => {
+    current ??= await reread()
+    const connection = current
+    current = undefined
+    if (!connection) return { done: false, status: 'connection gone' }
+    const decision = decideApproval(connection, 'auto')
+    switch (decision.kind) {
+      case 'refused':
+        throw refused(context, decision.status, decision.description, connection.id)
+      case 'approved':
+        return { done: true, value: 'by-another' }
+      case 'approve': {
+        const result = await approve(context, connection, options.onForbidden)
+        if (result === 'conflict')
+          return { done: false, status: 'Azure answered 409 (another operation or not ready)' }
+        return { done: true, value: result === 'approved' ? 'by-us' : 'forbidden' }
       }
+      default:
+        return { done: false, status: 'another operation is updating it' }
     }
-  )
+  })
 }
 
 /**
@@ -517,7 +513,14 @@ export async function ensureApproval(
   } else if (decision.kind === 'approved') {
     done = 'already approved'
   } else if (mode === 'auto') {
-    const outcome = await approveConverging(context, endpoint, connection)
+    const outcome = await approveConverging(
+      context,
+      connection,
+      () => observeMatch(context, endpoint),
+      {
+        what: `connection '${connection.name}' of endpoint '${endpoint.name}' on server '${settings.server.name}' to be approved`
+      }
+    )
     if (outcome === 'by-us') {
       justApproved = true
       ledger.change({

@@ -4,9 +4,10 @@
 import { statusCodeOf } from '../errors.js'
 import { sameText } from '../names.js'
 import type { StepOutcome } from '../report.js'
-import { approve, decideApproval, type ApprovalDecision } from './approval.js'
+import { approveConverging, decideApproval, type ApprovalDecision } from './approval.js'
 import {
   describeConnection,
+  listConnections,
   matchConnection,
   toConnectionView,
   type ConnectionView,
@@ -82,23 +83,12 @@ async function factoryEndpoints(
   }
 }
 
-/** Approves one connection, looking again after a 409 (another operation, or not ready yet). */
-async function approveOne(context: StepContext, connection: ConnectionView): Promise<void> {
-  const { settings } = context
-  await context.waiter.until(
-    {
-      what: `the approval of connection '${connection.name}' on server '${settings.server.name}'`,
-      timeoutMs: settings.approval.timeoutMs,
-      timeoutInput: 'approval-timeout',
-      hint: 'Another operation keeps the connection busy: run again later, or raise approval-timeout.'
-    },
-    async () =>
-      (await approve(context, connection, 'throw')) === 'approved'
-        ? { done: true, value: undefined }
-        : { done: false, status: 'Azure answered 409 (another operation or not ready)' }
-  )
-}
-
+/**
+ * mode: approve's step: reads the server (its GET lists the connections), approves the factory's
+ * Pending ones through approveConverging (a 409 or an update in progress is read again, so a
+ * connection someone else approved meanwhile is left as it is), and reports every one. Throws
+ * ActionError on a refusal (a 403 names both approval actions: nobody else will approve here).
+ */
 export async function approveServerConnections(context: StepContext): Promise<StepOutcome<void>> {
   const { settings, ledger } = context
   const server = await context.azure.readServer(requestOptions(context))
@@ -110,14 +100,27 @@ export async function approveServerConnections(context: StepContext): Promise<St
   const lines: string[] = []
   for (const { connection, decision } of ours) {
     if (decision.kind === 'approve' || decision.kind === 'await-update') {
-      await approveOne(context, connection)
-      approved.push(connection.id)
-      ledger.change({
-        action: 'approved',
-        resource: 'private-endpoint-connection',
-        id: connection.id
-      })
-      lines.push(`${connection.name}: approved`)
+      const outcome = await approveConverging(
+        context,
+        connection,
+        async () =>
+          (await listConnections(context)).find((seen) => sameText(seen.id, connection.id)),
+        {
+          what: `the approval of connection '${connection.name}' on server '${settings.server.name}'`,
+          onForbidden: 'throw'
+        }
+      )
+      if (outcome === 'by-us') {
+        approved.push(connection.id)
+        ledger.change({
+          action: 'approved',
+          resource: 'private-endpoint-connection',
+          id: connection.id
+        })
+      }
+      lines.push(
+        `${connection.name}: ${outcome === 'by-us' ? 'approved' : 'approved by someone else'}`
+      )
     } else {
       lines.push(`${describeConnection(connection)}: left as is`)
     }
