@@ -90,8 +90,7 @@ export function operationFailureOf(error: unknown): OperationFailure | undefined
 
 /** The HTTP status of a RestError, also when it is the cause of an ActionError. */
 export function statusCodeOf(error: unknown): number | undefined {
-  if (isRestError(error)) return error.statusCode
-  return error instanceof Error && error.cause !== undefined ? statusCodeOf(error.cause) : undefined
+  return restErrorOf(error)?.statusCode
 }
 
 /** The RestError behind `error` (itself, or an ActionError's cause). */
@@ -109,6 +108,11 @@ const permanentCodes = new Set(['requestdisallowedbypolicy', 'scopelocked'])
  */
 export function isPermanentRefusal(error: unknown): boolean {
   return permanentCodes.has((restErrorOf(error)?.code ?? '').toLowerCase())
+}
+
+/** Whether an Azure Policy Deny refused the request (403 RequestDisallowedByPolicy), read from its code. */
+export function isPolicyDenial(error: unknown): boolean {
+  return (restErrorOf(error)?.code ?? '').toLowerCase() === 'requestdisallowedbypolicy'
 }
 
 /** One expression Azure Policy evaluated (`evaluationDetails.evaluatedExpressions`). */

@@ -6,6 +6,7 @@ import {
   ActionError,
   asActionError,
   isPermanentRefusal,
+  isPolicyDenial,
   operationFailureOf,
   statusCodeOf,
   type OperationFailure
@@ -248,7 +249,7 @@ async function awaitFactoryApproval(
   )
 }
 
-export type ApproveResult = 'approved' | 'conflict' | 'forbidden'
+type ApproveResult = 'approved' | 'conflict' | 'forbidden'
 
 /**
  * After an approval whose operation failed: what the connection really is now. Azure accepts the
@@ -296,7 +297,7 @@ function withApprovalPolicyNote(
   const elsewhere =
     connection.privateEndpointId &&
     subscriptionOf(connection.privateEndpointId) !== subscriptionOf(context.settings.server.id)
-  if (!elsewhere || !/RequestDisallowedByPolicy/i.test(error.message)) return error
+  if (!elsewhere || !isPolicyDenial(error)) return error
   return new ActionError(error.message, {
     resource: error.resource,
     cause: error.cause,

@@ -48,7 +48,7 @@ export function isRefusedStatus(status: string): boolean {
  * The name Data Factory gives the private endpoint it makes for a managed one. Community scripts
  * rely on `<factory>.<endpoint>`; no Microsoft document states it, so a miss is explained.
  */
-export function privateEndpointNameFor(factoryName: string, endpointName: string): string {
+function privateEndpointNameFor(factoryName: string, endpointName: string): string {
   return `${factoryName}.${endpointName}`
 }
 

@@ -46,7 +46,7 @@ export function fingerprintSalt(annotation: string): string | undefined {
     : undefined
 }
 
-export function isFingerprint(annotation: unknown): annotation is string {
+function isFingerprint(annotation: unknown): annotation is string {
   return typeof annotation === 'string' && annotation.startsWith(fingerprintPrefix)
 }
 
@@ -54,7 +54,7 @@ export function isFingerprint(annotation: unknown): annotation is string {
  * The server's `systemData.createdAt` when the linked service was written: a server recreated under
  * the same name (restored, say) keeps its resource id but not this, and loses its connections.
  */
-export const serverCreatedPrefix = 'adf-pg-private-link:server-created:'
+const serverCreatedPrefix = 'adf-pg-private-link:server-created:'
 
 /** The annotations this action keeps for itself (state, not configuration: never exported). */
 export function isOwnAnnotation(annotation: unknown): annotation is string {
@@ -107,7 +107,7 @@ const managedTypeProperties = [
  * encryptedCredential cannot be moved to another: MicrosoftDocs/azure-docs PR #128343) and stale
  * once the credential changes, so no write, staged copy or export ever carries it.
  */
-export const encryptedCredentialKey = 'encryptedCredential'
+const encryptedCredentialKey = 'encryptedCredential'
 
 /** `properties` without `typeProperties.encryptedCredential` (see encryptedCredentialKey). */
 export function withoutEncryptedCredential(properties: Json): Json {
