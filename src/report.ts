@@ -241,13 +241,7 @@ export class RunReport implements Ledger {
       kind: 'drift',
       resource: change.resource,
       id: change.id,
-      detail: [
-        change.action,
-        change.fields?.length ? `fields: ${change.fields.join(', ')}` : '',
-        change.reason ?? ''
-      ]
-        .filter(Boolean)
-        .join('; ')
+      detail: [change.action, changeDetails(change)].filter(Boolean).join('; ')
     }))
     if (!this.failure) return drift
     const failure: Finding = {
@@ -292,12 +286,7 @@ export class RunReport implements Ledger {
       lines.push('', `### ${writesNothing(this.mode) ? 'Planned changes' : 'Changes'}`, '')
       lines.push('| Action | Resource | Id | Details |', '| --- | --- | --- | --- |')
       for (const change of this.changes) {
-        const details = [
-          change.fields?.length ? `fields: ${change.fields.join(', ')}` : '',
-          change.reason ?? ''
-        ]
-          .filter(Boolean)
-          .join('; ')
+        const details = changeDetails(change)
         lines.push(
           `| ${change.action} | ${cell(change.resource)} | ${cell(change.id)} | ${cell(details)} |`
         )
@@ -326,14 +315,16 @@ export class RunReport implements Ledger {
   }
 }
 
-/** The log line of a change: "Created linked-service <id>" (plan: "Plan: create …"). */
-export function changeLine(change: Change, mode: Mode): string {
-  const details = [
-    change.fields?.length ? `fields: ${change.fields.join(', ')}` : '',
-    change.reason
-  ]
+/** A change's fields and reason, as the log, the summary and the findings show them ('' for none). */
+function changeDetails(change: Change): string {
+  return [change.fields?.length ? `fields: ${change.fields.join(', ')}` : '', change.reason ?? '']
     .filter(Boolean)
     .join('; ')
+}
+
+/** The log line of a change: "Created linked-service <id>" (plan: "Plan: create …"). */
+export function changeLine(change: Change, mode: Mode): string {
+  const details = changeDetails(change)
   const what = `${change.resource} ${change.id}${details ? ` (${details})` : ''}`
   return writesNothing(mode)
     ? `Plan: ${change.action} ${what}`

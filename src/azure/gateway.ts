@@ -168,14 +168,6 @@ export const permissions = {
   connectionDelete: 'Microsoft.DBforPostgreSQL/flexibleServers/privateEndpointConnections/delete'
 } as const
 
-/** What each raw list is called in words, and the permission it needs. */
-const lists: Record<FactoryList, { words: string; permission: string }> = {
-  linkedservices: { words: 'linked services', permission: permissions.linkedServiceRead },
-  integrationruntimes: { words: 'integration runtimes', permission: permissions.runtimeRead },
-  datasets: { words: 'datasets', permission: permissions.datasetRead },
-  pipelines: { words: 'pipelines', permission: permissions.pipelineRead }
-}
-
 /** The gateway over the real SDK clients, for the target `settings` names. */
 export function createGateway(
   clients: AzureClients,
@@ -186,16 +178,36 @@ export function createGateway(
   const vnet = settings.managedVirtualNetwork
   const server = settings.server
   const ids = armIds(settings)
-  const listers: Record<
+  // Each raw list: its words, the permission it needs, and the SDK call.
+  const lists: Record<
     FactoryList,
-    (options: CallOptions & RawResponseOption) => AsyncIterable<unknown>
+    {
+      words: string
+      permission: string
+      list: (options: CallOptions & RawResponseOption) => AsyncIterable<unknown>
+    }
   > = {
-    linkedservices: (options) =>
-      dataFactory.linkedServices.listByFactory(resourceGroup, factory, options),
-    integrationruntimes: (options) =>
-      dataFactory.integrationRuntimes.listByFactory(resourceGroup, factory, options),
-    datasets: (options) => dataFactory.datasets.listByFactory(resourceGroup, factory, options),
-    pipelines: (options) => dataFactory.pipelines.listByFactory(resourceGroup, factory, options)
+    linkedservices: {
+      words: 'linked services',
+      permission: permissions.linkedServiceRead,
+      list: (options) => dataFactory.linkedServices.listByFactory(resourceGroup, factory, options)
+    },
+    integrationruntimes: {
+      words: 'integration runtimes',
+      permission: permissions.runtimeRead,
+      list: (options) =>
+        dataFactory.integrationRuntimes.listByFactory(resourceGroup, factory, options)
+    },
+    datasets: {
+      words: 'datasets',
+      permission: permissions.datasetRead,
+      list: (options) => dataFactory.datasets.listByFactory(resourceGroup, factory, options)
+    },
+    pipelines: {
+      words: 'pipelines',
+      permission: permissions.pipelineRead,
+      list: (options) => dataFactory.pipelines.listByFactory(resourceGroup, factory, options)
+    }
   }
   const readFactory = (options: CallOptions) =>
     describeFailure('read the data factory', ids.factory, permissions.factoryRead, () =>
@@ -308,7 +320,7 @@ export function createGateway(
       ),
     listRaw: (list, options) =>
       describeFailure(`list the ${lists[list].words}`, ids.factory, lists[list].permission, () =>
-        listRawItems((raw) => listers[list]({ ...options, ...raw }))
+        listRawItems((raw) => lists[list].list({ ...options, ...raw }))
       ),
     writeDataset: async (name, dataset, options) =>
       void (await describeFailure(

@@ -134,7 +134,10 @@ export interface EndpointRef {
 }
 
 /** The identity `matchConnection` takes, for this run's factory. */
-export function identityOf(context: StepContext, endpoint: EndpointRef): ManagedEndpointIdentity {
+export function identityOf(
+  context: StepContext,
+  endpoint: Pick<EndpointRef, 'name' | 'privateEndpointId'>
+): ManagedEndpointIdentity {
   return {
     factoryName: context.settings.factory.name,
     endpointName: endpoint.name,

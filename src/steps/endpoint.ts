@@ -9,6 +9,7 @@ import { keyVaultGroupId, postgresGroupId } from '../private-link.js'
 import type { StepOutcome } from '../report.js'
 import { driftPolicy, writesNothing, type DriftPolicy } from '../settings.js'
 import {
+  identityOf,
   isRefusedStatus,
   matchConnection,
   type ConnectionView,
@@ -337,15 +338,7 @@ async function serverConnectionOf(
   preflight: PreflightFacts,
   endpoint: EndpointView
 ): Promise<ServerConnectionState | undefined> {
-  const match = matchConnection(
-    preflight.connections,
-    {
-      factoryName: context.settings.factory.name,
-      endpointName: endpoint.name,
-      privateEndpointId: endpoint.privateEndpointId
-    },
-    false
-  )
+  const match = matchConnection(preflight.connections, identityOf(context, endpoint), false)
   if (match.kind === 'one') return { name: match.connection.name, status: match.connection.status }
   // Several matches are the approval step's to explain.
   if (match.kind === 'many' || !sameText(endpoint.connectionStatus, 'Approved')) return undefined

@@ -7,6 +7,7 @@ import type { StepOutcome } from '../report.js'
 import { approveConverging, decideApproval, type ApprovalDecision } from './approval.js'
 import {
   describeConnection,
+  identityOf,
   listConnections,
   matchConnection,
   toConnectionView,
@@ -58,11 +59,7 @@ async function factoryEndpoints(
     return {
       endpoints: listed
         .filter((endpoint) => sameText(endpoint.privateLinkResourceId, serverId))
-        .map((endpoint) => ({
-          factoryName: settings.factory.name,
-          endpointName: endpoint.name,
-          privateEndpointId: endpoint.privateEndpointId
-        })),
+        .map((endpoint) => identityOf(context, endpoint)),
       basis: `the managed private endpoints factory '${settings.factory.name}' lists`
     }
   } catch (error) {
@@ -71,13 +68,7 @@ async function factoryEndpoints(
       `This identity may not read factory '${settings.factory.name}' (403): matching endpoint '${settings.endpointName}' by its private endpoint name instead.`
     )
     return {
-      endpoints: [
-        {
-          factoryName: settings.factory.name,
-          endpointName: settings.endpointName,
-          privateEndpointId: ''
-        }
-      ],
+      endpoints: [identityOf(context, { name: settings.endpointName, privateEndpointId: '' })],
       basis: `endpoint-name '${settings.endpointName}' (no read access to the factory)`
     }
   }
